@@ -1,0 +1,123 @@
+// One server per service process: gRPC, gRPC-Web and Connect on an h2c port,
+// the same handlers on an HTTP/1.1 port (cleartext HTTP/2 cannot be negotiated,
+// and sniffing the preface on one port cost throughput), gRPC health and
+// reflection, and a graceful stop.
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import type { DescService } from "@bufbuild/protobuf";
+import { createContextValues, type ConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { HealthRegistry, registerHealth, ServingStatus } from "./health.js";
+import { createServerInterceptor, peerKey } from "./interceptors.js";
+import type { Logger } from "./logger.js";
+import { registerReflection } from "./reflection.js";
+import type { ServerConfig } from "./service-config.js";
+
+export interface ServerOptions {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  /** Interceptors that run inside the logging and error-mapping one. */
+  readonly interceptors?: readonly Interceptor[];
+}
+
+export interface Server {
+  /** Health statuses served by grpc.health.v1; every registered service starts NOT_SERVING. */
+  readonly health: HealthRegistry;
+  /** Aborted when stop() begins: long-lived streams end on it. */
+  readonly stopping: AbortSignal;
+  /** Mounts a service. Call before listen(). */
+  register<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): void;
+  /** Starts listening; resolves with the bound ports. */
+  listen(): Promise<{ port: number; httpPort: number | undefined }>;
+  /**
+   * Stops gracefully: NOT_SERVING, then GOAWAY to every HTTP/2 session and no new
+   * HTTP/1.1 requests; in-flight calls have shutdownGraceMs to finish before
+   * their connections are cut.
+   */
+  stop(): Promise<void>;
+}
+
+export function createServer(options: ServerOptions): Server {
+  const { config, logger } = options;
+  const health = new HealthRegistry();
+  const stoppingController = new AbortController();
+  const mounted: Array<(router: ConnectRouter) => void> = [];
+  const services: DescService[] = [];
+  let h2: http2.Http2Server | undefined;
+  let h1: http.Server | undefined;
+  const sessions = new Set<http2.ServerHttp2Session>();
+  let stopped: Promise<void> | undefined;
+
+  health.set("", ServingStatus.NOT_SERVING);
+
+  return {
+    health,
+    stopping: stoppingController.signal,
+    register(service, impl) {
+      services.push(service);
+      health.set(service.typeName, ServingStatus.NOT_SERVING);
+      mounted.push((router) => router.service(service, impl));
+    },
+    async listen() {
+      const handler = connectNodeAdapter({
+        routes(router) {
+          for (const mount of mounted) mount(router);
+          registerHealth(router, health, stoppingController.signal);
+          registerReflection(router, services);
+        },
+        interceptors: [createServerInterceptor(logger), ...(options.interceptors ?? [])],
+        readMaxBytes: config.readMaxBytes,
+        writeMaxBytes: config.writeMaxBytes,
+        contextValues: (req) => createContextValues().set(peerKey, req.socket?.remoteAddress ?? ""),
+      });
+      h2 = http2.createServer(handler);
+      h2.on("session", (session) => {
+        sessions.add(session);
+        session.once("close", () => sessions.delete(session));
+      });
+      const port = await listenOn(h2, config.port, config.host);
+      let httpPort: number | undefined;
+      if (config.httpPort >= 0) {
+        h1 = http.createServer(handler);
+        h1.keepAliveTimeout = 5_000;
+        httpPort = await listenOn(h1, config.httpPort, config.host);
+      }
+      logger.info({ port, http_port: httpPort, host: config.host }, "listening");
+      return { port, httpPort };
+    },
+    stop() {
+      stopped ??= (async () => {
+        health.setAll(ServingStatus.NOT_SERVING);
+        stoppingController.abort();
+        const closing = [h2 && closed(h2), h1 && closed(h1)];
+        for (const session of sessions) session.close();
+        h1?.closeIdleConnections();
+        const graceful = Promise.all(closing);
+        const timer = setTimeout(() => {
+          logger.warn({ sessions: sessions.size }, "grace period over: closing remaining connections");
+          for (const session of sessions) session.destroy();
+          h1?.closeAllConnections();
+        }, config.shutdownGraceMs);
+        await graceful;
+        clearTimeout(timer);
+        logger.info("server stopped");
+      })();
+      return stopped;
+    },
+  };
+}
+
+function listenOn(server: http.Server | http2.Http2Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closed(server: http.Server | http2.Http2Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

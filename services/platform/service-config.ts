@@ -1,0 +1,94 @@
+// The configuration every service shares: listeners, database, logging, seeding.
+// Each service's config.ts adds its own fields (upstream addresses) on top.
+import { type Env, EnvReader } from "./config.js";
+
+export const SERVICE_NAMES = ["user", "point", "department", "beer"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Local default ports; every one can be overridden (USER_PORT, USER_HTTP_PORT, ...). */
+export const DEFAULT_PORTS: Readonly<Record<ServiceName, { grpc: number; http: number }>> = {
+  user: { grpc: 50051, http: 8081 },
+  point: { grpc: 50052, http: 8082 },
+  department: { grpc: 50053, http: 8083 },
+  beer: { grpc: 50054, http: 8084 },
+};
+
+export interface ServerConfig {
+  /** Interface to bind. Default 0.0.0.0: the kubelet probes the pod IP. */
+  readonly host: string;
+  /** h2c port for gRPC, gRPC-Web and Connect over HTTP/2. 0 picks a free port. */
+  readonly port: number;
+  /** HTTP/1.1 port for Connect and gRPC-Web clients that cannot speak h2c. 0 picks a free port; -1 disables it. */
+  readonly httpPort: number;
+  /** How long in-flight calls may run after SIGTERM before their connections are cut. */
+  readonly shutdownGraceMs: number;
+  /** Largest request message accepted, in bytes. */
+  readonly readMaxBytes: number;
+  /** Largest response message sent, in bytes. */
+  readonly writeMaxBytes: number;
+}
+
+export interface DatabaseConfig {
+  /** postgres:// URL; when absent an embedded PGlite database under dataDir is used. */
+  readonly url: string | undefined;
+  /** PostgreSQL schema holding this service's tables (lets services share one database in development). */
+  readonly schema: string;
+  /** Folder of the embedded database; undefined keeps it in memory. */
+  readonly dataDir: string | undefined;
+  readonly poolMax: number;
+  /** How long to wait for a pooled connection before failing with UNAVAILABLE. */
+  readonly connectTimeoutMs: number;
+  /** Server-side statement timeout. */
+  readonly statementTimeoutMs: number;
+}
+
+export interface ServiceConfig {
+  readonly service: ServiceName;
+  readonly server: ServerConfig;
+  readonly database: DatabaseConfig;
+  readonly logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  /** Insert the reference data set at start (idempotent). */
+  readonly seed: boolean;
+  /** Default deadline of outbound calls, shortened to the inbound call's remaining time. */
+  readonly upstreamTimeoutMs: number;
+}
+
+/**
+ * Reads the shared part of a service's configuration. Per-service variables are
+ * prefixed with the service name in upper case (USER_PORT); the rest are shared.
+ */
+export function readServiceConfig(service: ServiceName, reader: EnvReader): ServiceConfig {
+  const p = service.toUpperCase();
+  const ports = DEFAULT_PORTS[service];
+  const dataRoot = reader.string("DATA_DIR", ".data");
+  return Object.freeze({
+    service,
+    server: Object.freeze({
+      host: reader.string(`${p}_HOST`, "0.0.0.0"),
+      port: reader.port(`${p}_PORT`, ports.grpc),
+      httpPort: reader.int(`${p}_HTTP_PORT`, ports.http, -1, 65535),
+      shutdownGraceMs: reader.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+      readMaxBytes: reader.int("READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      writeMaxBytes: reader.int("WRITE_MAX_BYTES", 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    }),
+    database: Object.freeze({
+      url: reader.string([`${p}_DATABASE_URL`, "DATABASE_URL"]),
+      schema: reader.string(`${p}_DATABASE_SCHEMA`, `mesh_${service}`),
+      dataDir: dataRoot === ":memory:" ? undefined : `${dataRoot}/${service}`,
+      poolMax: reader.int("DATABASE_POOL_MAX", 10, 1, 1000),
+      connectTimeoutMs: reader.int("DATABASE_CONNECT_TIMEOUT_MS", 1_000, 1, 60_000),
+      statementTimeoutMs: reader.int("DATABASE_STATEMENT_TIMEOUT_MS", 5_000, 1, 600_000),
+    }),
+    logLevel: reader.oneOf("LOG_LEVEL", "info", ["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+    seed: reader.bool("SEED", false),
+    upstreamTimeoutMs: reader.int("UPSTREAM_TIMEOUT_MS", 2_000, 1, 600_000),
+  });
+}
+
+/** Reads a whole service config from an environment, throwing a ConfigError that names every bad variable. */
+export function loadConfig<T>(env: Env, read: (reader: EnvReader) => T): T {
+  const reader = new EnvReader(env);
+  const config = read(reader);
+  reader.done();
+  return config;
+}
