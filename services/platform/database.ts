@@ -14,6 +14,14 @@ export interface Database<DB> {
   readonly schema: string;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * LISTENs on a channel (NOTIFY from any connection, e.g. `pg_notify` in a
+   * committed transaction) and calls onNotify for each notification. On
+   * PostgreSQL this holds one dedicated connection; if it fails, onError is
+   * called and the caller should fall back to polling. Resolves with a function
+   * that stops listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
   /** Drops the schema and everything in it (tests only). */
   dropSchema(): Promise<void>;
   close(): Promise<void>;
@@ -49,6 +57,18 @@ async function openPostgres<DB>(config: DatabaseConfig, url: string, logger: Log
     async ping() {
       await sql`select 1`.execute(db);
     },
+    async listen(channel, onNotify, onError) {
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: config.connectTimeoutMs });
+      client.on("error", onError);
+      client.on("notification", (message) => {
+        if (message.channel === channel) onNotify(message.payload ?? "");
+      });
+      await client.connect();
+      await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+      return async () => {
+        await client.end().catch(() => undefined);
+      };
+    },
     async dropSchema() {
       await sql`drop schema if exists ${sql.id(config.schema)} cascade`.execute(db);
     },
@@ -56,6 +76,10 @@ async function openPostgres<DB>(config: DatabaseConfig, url: string, logger: Log
       await db.destroy();
     },
   };
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 async function openPglite<DB>(config: DatabaseConfig, logger: Logger): Promise<Database<DB>> {
@@ -73,6 +97,10 @@ async function openPglite<DB>(config: DatabaseConfig, logger: Logger): Promise<D
     schema: config.schema,
     async ping() {
       await sql`select 1`.execute(db);
+    },
+    async listen(channel, onNotify) {
+      const unsubscribe = await pglite.listen(channel, onNotify);
+      return unsubscribe;
     },
     async dropSchema() {
       await sql`drop schema if exists ${sql.id(config.schema)} cascade`.execute(db);
@@ -92,4 +120,22 @@ async function createSchema(db: Kysely<any>, schema: string): Promise<void> {
     const code = (err as { code?: string }).code;
     if (code !== "23505" && code !== "42P06") throw err;
   }
+}
+
+/** The constraint a unique violation broke, or undefined for any other error. Repositories use it to report conflicts. */
+export function uniqueViolation(err: unknown): string | undefined {
+  const e = err as { code?: unknown; constraint?: unknown };
+  if (e?.code !== "23505") return undefined;
+  // node-postgres sets `constraint`; PGlite carries it the same way.
+  return typeof e.constraint === "string" ? e.constraint : "";
+}
+
+/** Converts a bigint/numeric column (a string from node-postgres, a number or bigint from PGlite) to a number. */
+export function toNumber(value: unknown): number {
+  return typeof value === "number" ? value : Number(value);
+}
+
+/** Converts a bigint column to a bigint, whatever the driver returned. */
+export function toBigInt(value: unknown): bigint {
+  return typeof value === "bigint" ? value : BigInt(value as string | number);
 }

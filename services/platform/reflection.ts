@@ -112,9 +112,12 @@ export function answerReflection(index: DescriptorIndex, req: ReflectionRequest,
   }
 }
 
-/** Registers grpc.reflection.v1 and v1alpha ServerReflection for the given services. */
+/**
+ * Registers grpc.reflection.v1 and v1alpha ServerReflection describing the
+ * given services and the reflection services themselves.
+ */
 export function registerReflection(router: ConnectRouter, services: readonly DescService[]): void {
-  const index = new DescriptorIndex(services);
+  const index = new DescriptorIndex([...services, v1.ServerReflection, v1alpha.ServerReflection]);
   router.service(v1.ServerReflection, {
     async *serverReflectionInfo(requests) {
       const sent = new Set<string>();

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { createContextValues, type ConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthRegistry, registerHealth, ServingStatus } from "./health.js";
 import { createServerInterceptor, peerKey } from "./interceptors.js";
 import type { Logger } from "./logger.js";
@@ -64,7 +65,7 @@ export function createServer(options: ServerOptions): Server {
         routes(router) {
           for (const mount of mounted) mount(router);
           registerHealth(router, health, stoppingController.signal);
-          registerReflection(router, services);
+          registerReflection(router, [...services, Health]);
         },
         interceptors: [createServerInterceptor(logger), ...(options.interceptors ?? [])],
         readMaxBytes: config.readMaxBytes,
