@@ -52,7 +52,7 @@ export function captureLogger(service: string): CapturedLogger {
 }
 
 /** Stops the host and, on PostgreSQL, drops its schema. */
-export async function stopAndDrop(host: ServiceHost<unknown>): Promise<void> {
+export async function stopAndDrop<DB>(host: ServiceHost<DB>): Promise<void> {
   const { database } = host;
   if (database.kind === "postgres") {
     // Drop through a fresh connection after the host has closed its own.
