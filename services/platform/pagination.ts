@@ -86,16 +86,17 @@ export function decodePageToken(
   filters: unknown,
 ): Cursor | undefined {
   if (token === "") return undefined;
-  let body: Partial<TokenBody> | undefined;
+  let parsed: unknown;
   try {
-    body = /^[A-Za-z0-9_-]{1,2048}$/.test(token) ? JSON.parse(Buffer.from(token, "base64url").toString("utf8")) : undefined;
+    parsed = /^[A-Za-z0-9_-]{1,2048}$/.test(token) ? JSON.parse(Buffer.from(token, "base64url").toString("utf8")) : undefined;
   } catch {
-    body = undefined;
+    parsed = undefined;
   }
+  const body = typeof parsed === "object" && parsed !== null ? (parsed as Partial<TokenBody>) : undefined;
   const valueOk =
     body !== undefined &&
     (kind === "string" ? typeof body.k === "string" : typeof body.k === "number" && Number.isFinite(body.k));
-  if (body === null || typeof body !== "object" || !valueOk || typeof body.i !== "string" || !isUuid(body.i) || typeof body.b !== "string") {
+  if (body === undefined || !valueOk || typeof body.i !== "string" || !isUuid(body.i) || typeof body.b !== "string") {
     v.add("page_token", "is not a page token returned by this method");
     return undefined;
   }
