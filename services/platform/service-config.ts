@@ -49,6 +49,8 @@ export interface ServiceConfig {
   readonly logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
   /** Insert the reference data set at start (idempotent). */
   readonly seed: boolean;
+  /** Apply migrations at start, under the Migrator's advisory lock. */
+  readonly migrateOnStart: boolean;
   /** Default deadline of outbound calls, shortened to the inbound call's remaining time. */
   readonly upstreamTimeoutMs: number;
 }
@@ -81,6 +83,7 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
     }),
     logLevel: reader.oneOf("LOG_LEVEL", "info", ["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
     seed: reader.bool("SEED", false),
+    migrateOnStart: reader.bool("MIGRATE_ON_START", true),
     upstreamTimeoutMs: reader.int("UPSTREAM_TIMEOUT_MS", 2_000, 1, 600_000),
   });
 }

@@ -13,8 +13,6 @@ export interface ServiceHostOptions<DB> {
   readonly config: ServiceConfig;
   readonly logger: Logger;
   readonly migrations: Readonly<Record<string, Migration>>;
-  /** Apply migrations at start (default true). */
-  readonly migrate?: boolean;
   /** Inserts the reference data; run when config.seed is true. Must be idempotent. */
   readonly seed?: (db: Kysely<DB>) => Promise<void>;
   readonly interceptors?: readonly Interceptor[];
@@ -38,7 +36,7 @@ export async function startServiceHost<DB>(options: ServiceHostOptions<DB>): Pro
   const { config, logger } = options;
   const database = await openDatabase<DB>(config.database, logger);
   try {
-    if (options.migrate !== false) await migrateToLatest(database, options.migrations, logger);
+    if (config.migrateOnStart) await migrateToLatest(database, options.migrations, logger);
     if (config.seed && options.seed !== undefined) {
       await options.seed(database.db);
       logger.info("reference data seeded");
