@@ -4,6 +4,7 @@
 import { create, toBinary, type DescFile, type DescMessage, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectRouter } from "@connectrpc/connect";
+import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 
@@ -15,9 +16,11 @@ export class DescriptorIndex {
   readonly #bytes = new Map<DescFile, Uint8Array>();
   readonly #messages = new Map<string, DescMessage>();
 
-  constructor(services: readonly DescService[]) {
+  /** `extraFiles` are described without being services, e.g. the types of error details. */
+  constructor(services: readonly DescService[], extraFiles: readonly DescFile[] = []) {
     this.serviceNames = services.map((s) => s.typeName).sort();
     for (const service of services) this.#addFile(service.file);
+    for (const file of extraFiles) this.#addFile(file);
   }
 
   #addFile(file: DescFile): void {
@@ -114,10 +117,14 @@ export function answerReflection(index: DescriptorIndex, req: ReflectionRequest,
 
 /**
  * Registers grpc.reflection.v1 and v1alpha ServerReflection describing the
- * given services and the reflection services themselves.
+ * given services, the reflection services themselves, and google.rpc error
+ * details (so grpcurl -format-error can decode BadRequest and ErrorInfo).
  */
 export function registerReflection(router: ConnectRouter, services: readonly DescService[]): void {
-  const index = new DescriptorIndex([...services, v1.ServerReflection, v1alpha.ServerReflection]);
+  const index = new DescriptorIndex(
+    [...services, v1.ServerReflection, v1alpha.ServerReflection],
+    [file_google_rpc_error_details],
+  );
   router.service(v1.ServerReflection, {
     async *serverReflectionInfo(requests) {
       const sent = new Set<string>();

@@ -131,6 +131,11 @@ describe("reflection", () => {
         await reflectionErrorCode(transport, version, { case: "fileByFilename", value: "mesh/user/v1/user.proto" }),
         undefined,
       );
+      // Error detail types resolve too, so grpcurl -format-error can print field violations.
+      assert.equal(
+        await reflectionErrorCode(transport, version, { case: "fileContainingSymbol", value: "google.rpc.BadRequest" }),
+        undefined,
+      );
     });
   }
 });
