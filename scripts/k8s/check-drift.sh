@@ -1,0 +1,14 @@
+#!/bin/sh
+# Fails when the plain manifests (default: k8s/) differ from a fresh render of the chart.
+#   check-drift.sh [DIR]
+set -eu
+. "$(dirname -- "$0")/env.sh"
+dir=${1:-$repo/k8s}
+fresh=$(mktemp -d)
+trap 'rm -rf "$fresh"' EXIT
+sh "$repo/scripts/k8s/render.sh" k8s "$fresh"
+if ! diff -ru "$dir" "$fresh"; then
+  echo "$dir differs from a fresh render of helm/: run scripts/k8s/render.sh k8s and commit k8s/"
+  exit 1
+fi
+echo "$dir equals a fresh render of helm/"
