@@ -18,10 +18,8 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY scripts ./scripts
-COPY gen ./gen
-COPY services ./services
+# The sources as .dockerignore leaves them (no tests, no delivery files); tsconfig.build.json picks what to compile.
+COPY . .
 RUN npm run build
 
 # Production dependencies only.
