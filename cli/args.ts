@@ -2,7 +2,7 @@
 // every command's options, finds the command words wherever the options sit;
 // the second, with only that command's options, rejects the options it lacks.
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { CommandInput, type CommandSpec, type OptionSpec, type OptionValues } from "./command.js";
+import { CommandInput, parseInteger, type CommandSpec, type OptionSpec, type OptionValues } from "./command.js";
 import { UsageError } from "./errors.js";
 import { MESH_SERVICES, MESH_SERVICE_NAMES } from "./services.js";
 
@@ -22,9 +22,16 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   help: { type: "boolean", short: "h", description: "show help" },
 };
 
-export type ParsedCommandLine =
-  | { readonly kind: "help"; readonly topic: readonly string[] }
-  | { readonly kind: "command"; readonly spec: CommandSpec; readonly input: CommandInput; readonly globals: OptionValues };
+export interface CommandLine {
+  readonly kind: "command";
+  readonly spec: CommandSpec;
+  readonly input: CommandInput;
+  /** Values of the global options (addresses, --json). */
+  readonly globals: OptionValues;
+  readonly timeoutMs: number;
+}
+
+export type ParsedCommandLine = { readonly kind: "help"; readonly topic: readonly string[] } | CommandLine;
 
 // A negative number ("points add <user> -5") would read as a short option;
 // it is shielded by a prefix for the parse and unshielded afterwards.
@@ -97,5 +104,7 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   const values: OptionValues = Object.fromEntries(
     Object.entries(second.values).map(([k, v]) => [k, unshield(Array.isArray(v) ? v.at(-1) : v)]),
   );
-  return { kind: "command", spec, input: new CommandInput(name, positionals, values), globals: values };
+  const timeout = values.timeout;
+  const timeoutMs = typeof timeout === "string" ? parseInteger(timeout, "--timeout", 1, 3_600_000, name) : DEFAULT_TIMEOUT_MS;
+  return { kind: "command", spec, input: new CommandInput(name, positionals, values), globals: values, timeoutMs };
 }

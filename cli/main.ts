@@ -2,9 +2,8 @@
 // streams and environment (tests call it in-process); `main` binds it to the
 // process, its environment and Ctrl-C.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DEFAULT_TIMEOUT_MS, parseCommandLine } from "./args.js";
-import type { CommandContext, CommandInput, CommandSpec, OptionValues } from "./command.js";
-import { parseInteger } from "./command.js";
+import { parseCommandLine, type CommandLine } from "./args.js";
+import type { CommandContext } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { openConnections } from "./connections.js";
 import { errorReport, EXIT, formatErrorReport, UsageError } from "./errors.js";
@@ -31,10 +30,9 @@ function usageFailure(io: CliIo, err: UsageError, json: boolean): number {
   return EXIT.USAGE;
 }
 
-async function runCommand(spec: CommandSpec, input: CommandInput, globals: OptionValues, io: CliIo): Promise<number> {
+async function runCommand(parsed: CommandLine, io: CliIo): Promise<number> {
+  const { spec, input, globals, timeoutMs } = parsed;
   const json = globals.json === true;
-  const timeout = typeof globals.timeout === "string" ? globals.timeout : undefined;
-  const timeoutMs = timeout === undefined ? DEFAULT_TIMEOUT_MS : parseInteger(timeout, "--timeout", 1, 3_600_000, input.command);
   const signal = io.signal ?? new AbortController().signal;
   const connections = openConnections(resolveAddresses(globals, io.env));
   const ctx: CommandContext = {
@@ -71,7 +69,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(helpFor(parsed.topic, COMMANDS));
     return EXIT.OK;
   }
-  return runCommand(parsed.spec, parsed.input, parsed.globals, io);
+  return runCommand(parsed, io);
 }
 
 /** The process entry point (bin/mesh.js): real streams, the environment, Ctrl-C, and the exit code. */
