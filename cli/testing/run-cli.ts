@@ -49,10 +49,10 @@ export async function runCli(argv: readonly string[], env: Record<string, string
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** Runs with --json and parses stdout. */
+/** Runs with --json and parses stdout (`mesh health` writes it on failure too). */
 export async function runJson<T = Record<string, unknown>>(argv: readonly string[], env: Record<string, string> = {}) {
   const result = await runCli([...argv, "--json"], env);
-  return { ...result, json: result.code === 0 ? (JSON.parse(result.stdout) as T) : undefined };
+  return { ...result, json: result.stdout === "" ? undefined : (JSON.parse(result.stdout) as T) };
 }
 
 /** The JSON error report a failed `--json` command writes on stderr. */
