@@ -37,3 +37,6 @@ need() { # need FILE...: fail unless every tool or file is there
     [ -e "$f" ] || { echo "missing $f: run scripts/install-tools.sh first" >&2; exit 2; }
   done
 }
+
+# The real kube-apiserver of the optional server-side dry run (build-apiserver.sh, apiserver-dry-run.sh).
+apiserver_version=v1.37.2
