@@ -1,0 +1,344 @@
+// A channel to one upstream that is a Connect Transport, so generated clients
+// use it unchanged: it resolves the target to replicas, balances calls over
+// them (round robin, or least outstanding calls), skips replicas that are
+// NOT_SERVING or ejected, and retries calls the server did not process, within
+// the deadline and a retry budget. Optional hedging for reads.
+import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel as Idempotency } from "@bufbuild/protobuf/wkt";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  type Interceptor,
+  type StreamResponse,
+  type Transport,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Endpoint, type EjectionOptions } from "./endpoint.js";
+import type { Resolver } from "./resolver.js";
+import { backoffMs, DEFAULT_RETRY_OPTIONS, isRetryable, RetryBudget, wasNotSent, type RetryOptions } from "./retry.js";
+import type { SessionOptions } from "./session.js";
+
+export type BalancingPolicy = "round_robin" | "least_outstanding";
+
+export interface ChannelOptions {
+  /** Where the replicas are. */
+  readonly resolver: Resolver;
+  /** Name used in errors and stats, e.g. the target string. */
+  readonly name: string;
+  /** HTTP/2 connections per replica. Default 2. */
+  readonly sessionsPerEndpoint?: number;
+  /** Default round_robin. */
+  readonly policy?: BalancingPolicy;
+  /** Re-resolve a DNS target this often. Default 30 s. */
+  readonly resolveIntervalMs?: number;
+  /** Service name watched through grpc.health.v1 on every replica; undefined: no watch. */
+  readonly healthService?: string;
+  readonly session?: Partial<SessionOptions>;
+  readonly retry?: Partial<RetryOptions>;
+  readonly ejection?: Partial<EjectionOptions>;
+  /** Send a second attempt of a read to another replica when the first has not answered after this long; 0: off. */
+  readonly hedgeDelayMs?: number;
+  readonly readMaxBytes?: number;
+  /** Client interceptors, run for every attempt. */
+  readonly interceptors?: readonly Interceptor[];
+}
+
+export interface EndpointStats {
+  readonly address: string;
+  readonly serving: boolean;
+  readonly ejected: boolean;
+  readonly inFlight: number;
+  readonly picks: number;
+  readonly openSessions: number;
+  readonly ejections: number;
+}
+
+export interface ChannelStats {
+  readonly endpoints: readonly EndpointStats[];
+  readonly calls: number;
+  /** Retries of calls that may have been processed (reads), within the budget. */
+  readonly retries: number;
+  /** Calls that never reached a server, sent again to another replica. */
+  readonly transparentRetries: number;
+  readonly hedges: number;
+  readonly budgetExhausted: number;
+  readonly budgetTokens: number;
+}
+
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
+  keepaliveMs: 30_000,
+  keepaliveTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+  connectTimeoutMs: 2_000,
+};
+
+const DEFAULT_EJECTION: EjectionOptions = { consecutiveFailures: 5, baseMs: 1_000, maxMs: 10_000 };
+
+export class Channel implements Transport {
+  readonly #options: ChannelOptions;
+  readonly #retry: RetryOptions;
+  readonly #budget: RetryBudget;
+  readonly #endpoints = new Map<string, Endpoint>();
+  readonly #closing = new AbortController();
+  #resolved: Promise<void>;
+  #resolving: Promise<void> | undefined;
+  #lastResolve = 0;
+  #rr = 0;
+  #calls = 0;
+  #retries = 0;
+  #transparentRetries = 0;
+  #hedges = 0;
+  #interval: NodeJS.Timeout | undefined;
+
+  constructor(options: ChannelOptions) {
+    this.#options = options;
+    this.#retry = { ...DEFAULT_RETRY_OPTIONS, ...options.retry };
+    this.#budget = new RetryBudget(this.#retry);
+    this.#resolved = this.#resolve();
+    this.#resolved.catch(() => undefined);
+    if (options.resolver.dynamic) {
+      this.#interval = setInterval(() => void this.#resolve().catch(() => undefined), options.resolveIntervalMs ?? 30_000);
+      this.#interval.unref();
+    }
+  }
+
+  stats(): ChannelStats {
+    return {
+      endpoints: [...this.#endpoints.values()].map((e) => ({
+        address: e.address,
+        serving: e.serving,
+        ejected: e.ejected,
+        inFlight: e.inFlight,
+        picks: e.picks,
+        openSessions: e.openSessions,
+        ejections: e.ejectionCount,
+      })),
+      calls: this.#calls,
+      retries: this.#retries,
+      transparentRetries: this.#transparentRetries,
+      hedges: this.#hedges,
+      budgetExhausted: this.#budget.exhausted,
+      budgetTokens: this.#budget.tokens,
+    };
+  }
+
+  /** Re-resolves now (also done periodically for DNS targets, and after connection failures). */
+  refresh(): Promise<void> {
+    return this.#resolve();
+  }
+
+  /** Stops resolving and closes every connection gracefully. */
+  close(): void {
+    this.#closing.abort();
+    clearInterval(this.#interval);
+    for (const endpoint of this.#endpoints.values()) endpoint.close();
+    this.#endpoints.clear();
+  }
+
+  async unary<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    header: ConstructorParameters<typeof Headers>[0] | undefined,
+    input: MessageInitShape<I>,
+    contextValues?: ContextValues,
+  ): Promise<UnaryResponse<I, O>> {
+    const deadline = this.#deadline(timeoutMs);
+    await this.#firstResolution(signal, deadline);
+    this.#calls++;
+    const tried = new Set<Endpoint>();
+    const hedge = (this.#options.hedgeDelayMs ?? 0) > 0 && method.idempotency === Idempotency.NO_SIDE_EFFECTS;
+    const send = (endpoint: Endpoint, attemptSignal: AbortSignal | undefined) =>
+      this.#attempt(endpoint, (t) => t.unary(method, attemptSignal, this.#remaining(deadline), header, input, contextValues));
+    for (let attempt = 1; ; ) {
+      const endpoint = this.#pick(tried);
+      try {
+        const res = hedge ? await this.#hedged(endpoint, tried, send, signal) : await send(endpoint, signal);
+        this.#budget.onSuccess();
+        return res;
+      } catch (e) {
+        const err = ConnectError.from(e);
+        if (signal?.aborted) throw err;
+        tried.add(endpoint);
+        // Transparent retry: the call never reached a server, so another replica
+        // may take it at once, without backoff, attempts or budget (as gRPC does);
+        // at most once per replica.
+        if (wasNotSent(err) && this.#hasUntried(tried)) {
+          this.#transparentRetries++;
+          continue;
+        }
+        if (!isRetryable(method, err)) throw err;
+        this.#budget.onFailure();
+        if (attempt >= this.#retry.maxAttempts || !this.#budget.allowRetry()) throw err;
+        const wait = backoffMs(attempt, this.#retry);
+        if (deadline !== undefined && Date.now() + wait >= deadline) throw err;
+        attempt++;
+        this.#retries++;
+        await sleep(wait, undefined, signal === undefined ? {} : { signal }).catch(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  async stream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodStreaming<I, O>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    header: ConstructorParameters<typeof Headers>[0] | undefined,
+    input: AsyncIterable<MessageInitShape<I>>,
+    contextValues?: ContextValues,
+  ): Promise<StreamResponse<I, O>> {
+    const deadline = this.#deadline(timeoutMs);
+    await this.#firstResolution(signal, deadline);
+    this.#calls++;
+    // Streams are not retried: their messages may have been consumed.
+    return this.#attempt(this.#pick(new Set()), (t) =>
+      t.stream(method, signal, this.#remaining(deadline), header, input, contextValues),
+    );
+  }
+
+  /** Races a second attempt on another replica against a slow first one; the loser is cancelled. */
+  async #hedged<R>(
+    first: Endpoint,
+    tried: Set<Endpoint>,
+    send: (endpoint: Endpoint, signal: AbortSignal) => Promise<R>,
+    signal: AbortSignal | undefined,
+  ): Promise<R> {
+    const controllers = [new AbortController(), new AbortController()] as const;
+    const link = () => controllers.forEach((c) => c.abort(signal?.reason));
+    signal?.addEventListener("abort", link, { once: true });
+    try {
+      const attempts: Array<Promise<R>> = [send(first, controllers[0].signal)];
+      const delay = sleep(this.#options.hedgeDelayMs ?? 0, undefined, { signal: controllers[1].signal }).then(
+        () => {
+          const second = this.#pick(new Set([...tried, first]));
+          if (second === first || !this.#budget.allowRetry()) return new Promise<R>(() => {});
+          this.#hedges++;
+          return send(second, controllers[1].signal);
+        },
+        () => new Promise<R>(() => {}),
+      );
+      attempts.push(delay);
+      // The first success wins; a failure counts only when every attempt has failed.
+      return await Promise.any(attempts).catch((e: AggregateError) => {
+        throw e.errors[0];
+      });
+    } finally {
+      signal?.removeEventListener("abort", link);
+      controllers.forEach((c) => c.abort());
+    }
+  }
+
+  async #attempt<R>(endpoint: Endpoint, call: (transport: Transport) => Promise<R>): Promise<R> {
+    endpoint.inFlight++;
+    endpoint.picks++;
+    try {
+      const res = await call(endpoint.pickTransport());
+      endpoint.recordSuccess();
+      return res;
+    } catch (e) {
+      endpoint.recordFailure(ConnectError.from(e));
+      throw e;
+    } finally {
+      endpoint.inFlight--;
+    }
+  }
+
+  #deadline(timeoutMs: number | undefined): number | undefined {
+    if (timeoutMs === undefined) return undefined;
+    // A timeout of 0 or less would disable the deadline in connect-node: fail without sending.
+    if (timeoutMs <= 0) throw new ConnectError("deadline exceeded before the call was sent", Code.DeadlineExceeded);
+    return Date.now() + timeoutMs;
+  }
+
+  #remaining(deadline: number | undefined): number | undefined {
+    if (deadline === undefined) return undefined;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new ConnectError("deadline exceeded before the call was sent", Code.DeadlineExceeded);
+    return remaining;
+  }
+
+  async #firstResolution(signal: AbortSignal | undefined, deadline: number | undefined): Promise<void> {
+    if (this.#endpoints.size > 0) return;
+    const waits: Array<Promise<unknown>> = [this.#resolved];
+    if (deadline !== undefined) waits.push(sleep(Math.max(0, deadline - Date.now())));
+    if (signal !== undefined) waits.push(new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true })));
+    await Promise.race(waits).catch(() => undefined);
+    if (this.#endpoints.size === 0) {
+      this.#resolved = this.#resolve();
+      this.#resolved.catch(() => undefined);
+    }
+  }
+
+  /** True when an eligible replica has not been tried by this call. */
+  #hasUntried(tried: ReadonlySet<Endpoint>): boolean {
+    const now = Date.now();
+    for (const endpoint of this.#endpoints.values()) if (!tried.has(endpoint) && endpoint.eligible(now)) return true;
+    return false;
+  }
+
+  /** Picks a replica: eligible ones first (not yet tried by this call if possible); fails fast when there is none. */
+  #pick(tried: ReadonlySet<Endpoint>): Endpoint {
+    const now = Date.now();
+    const all = [...this.#endpoints.values()];
+    const eligible = all.filter((e) => e.eligible(now));
+    const fresh = eligible.filter((e) => !tried.has(e));
+    const candidates = fresh.length > 0 ? fresh : eligible;
+    if (candidates.length === 0) {
+      throw new ConnectError(
+        all.length === 0 ? `no address for ${this.#options.name}` : `no ready replica of ${this.#options.name}`,
+        Code.Unavailable,
+      );
+    }
+    if (this.#options.policy === "least_outstanding" && candidates.length > 1) {
+      // Power of two choices: near-least-loaded without scanning or herding.
+      const a = candidates[Math.floor(Math.random() * candidates.length)] as Endpoint;
+      const b = candidates[Math.floor(Math.random() * candidates.length)] as Endpoint;
+      return a.inFlight <= b.inFlight ? a : b;
+    }
+    this.#rr = (this.#rr + 1) % candidates.length;
+    return candidates[this.#rr] as Endpoint;
+  }
+
+  #resolve(): Promise<void> {
+    this.#resolving ??= (async () => {
+      try {
+        const addresses = await this.#options.resolver.resolve();
+        if (this.#closing.signal.aborted) return;
+        this.#lastResolve = Date.now();
+        const wanted = new Set(addresses);
+        for (const [address, endpoint] of this.#endpoints) {
+          if (!wanted.has(address)) {
+            endpoint.close();
+            this.#endpoints.delete(address);
+          }
+        }
+        for (const address of wanted) {
+          if (!this.#endpoints.has(address)) this.#endpoints.set(address, this.#newEndpoint(address));
+        }
+      } finally {
+        this.#resolving = undefined;
+      }
+    })();
+    return this.#resolving;
+  }
+
+  #newEndpoint(address: string): Endpoint {
+    const options = this.#options;
+    return new Endpoint(address, {
+      sessions: options.sessionsPerEndpoint ?? 2,
+      session: { ...DEFAULT_SESSION_OPTIONS, ...options.session },
+      healthService: options.healthService,
+      ejection: { ...DEFAULT_EJECTION, ...options.ejection },
+      readMaxBytes: options.readMaxBytes ?? 16 * 1024 * 1024,
+      interceptors: options.interceptors ?? [],
+      onConnectionFailure: () => {
+        // Replicas move in Kubernetes: a failed connection is a reason to look again (at most once a second).
+        if (options.resolver.dynamic && Date.now() - this.#lastResolve > 1_000) void this.#resolve().catch(() => undefined);
+      },
+    });
+  }
+}
