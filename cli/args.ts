@@ -15,7 +15,8 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   ...Object.fromEntries(
     MESH_SERVICE_NAMES.map((name) => {
       const { flag, env, defaultAddr } = MESH_SERVICES[name];
-      const spec: OptionSpec = { type: "string", value: "HOST:PORT", description: `${name} service address (env ${env}, default ${defaultAddr})` };
+      const description = `${name} service address (env ${env}, default ${defaultAddr})`;
+      const spec: OptionSpec = { type: "string", value: "HOST:PORT", description };
       return [flag, spec];
     }),
   ),
@@ -85,7 +86,8 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   if (spec === undefined) {
     if (wantsHelp && words.length === 1) return { kind: "help", topic: [words[0]!] };
     const sub = words[1];
-    throw new UsageError(sub === undefined ? `"${words[0]}" needs a subcommand` : `unknown command "${words[0]} ${unshield(sub)}"`, words[0]);
+    const message = sub === undefined ? `"${words[0]}" needs a subcommand` : `unknown command "${words[0]} ${unshield(sub)}"`;
+    throw new UsageError(message, words[0]);
   }
   const name = spec.path.join(" ");
   if (wantsHelp) return { kind: "help", topic: spec.path };

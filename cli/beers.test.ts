@@ -17,6 +17,11 @@ interface BeerJson {
   style: string;
   abv?: number;
 }
+interface ListJson {
+  beers: BeerJson[];
+  totalSize: number;
+  nextPageToken: string;
+}
 interface EventJson {
   cursor: string;
   type: string;
@@ -75,19 +80,20 @@ describe("beers add", () => {
 describe("beers ls", () => {
   test("--name-contains, one page at a time, --all", async () => {
     for (const n of ["Lager A", "Lager B", "Lager C"]) await addBeer(`${tag} ${n}`);
-    const all = await runJson<{ beers: BeerJson[]; totalSize: number; nextPageToken: string }>(["beers", "ls", "--name-contains", `${tag} lager`], env);
+    const lagers = ["beers", "ls", "--name-contains", `${tag} lager`];
+    const all = await runJson<ListJson>(lagers, env);
     assert.equal(all.code, EXIT.OK);
     assert.deepEqual(all.json?.beers.map((b) => b.name), [`${tag} Lager A`, `${tag} Lager B`, `${tag} Lager C`]);
     assert.equal(all.json?.totalSize, 3);
 
-    const page = await runJson<{ beers: BeerJson[]; nextPageToken: string }>(["beers", "ls", "--name-contains", `${tag} lager`, "--page-size", "2"], env);
+    const page = await runJson<ListJson>([...lagers, "--page-size", "2"], env);
     assert.equal(page.json?.beers.length, 2);
     assert.notEqual(page.json?.nextPageToken, "");
-    const followed = await runJson<{ beers: BeerJson[]; nextPageToken: string }>(["beers", "ls", "--name-contains", `${tag} lager`, "--page-size", "2", "--all"], env);
+    const followed = await runJson<ListJson>([...lagers, "--page-size", "2", "--all"], env);
     assert.equal(followed.json?.beers.length, 3);
     assert.equal(followed.json?.nextPageToken, "");
 
-    const table = await runCli(["beers", "ls", "--name-contains", `${tag} lager`, "--page-size", "2"], env);
+    const table = await runCli([...lagers, "--page-size", "2"], env);
     assert.equal(table.stdout.trimEnd().split("\n").length, 1 + 2);
     assert.match(table.stderr, /^2 of 3 shown; next page: mesh beers ls --page-token \S+/);
   });
@@ -124,10 +130,11 @@ function startWatch(argv: readonly string[]) {
 const parseEvents = (lines: string[]): EventJson[] => lines.map((l) => JSON.parse(l) as EventJson);
 
 describe("beers watch", () => {
-  test("past events, then another client's add, rename and remove in order; resumes after a cursor without gap or repeat", async () => {
+  test("past events, then another client's add, rename and remove in order; resuming after a cursor: no gap, no repeat", async () => {
     const first = await addBeer(`${tag} Witbier`);
     const watch = startWatch(["--json"]);
-    const seen = (id: string, type: string) => (lines: string[]) => parseEvents(lines).some((e) => e.beer.id === id && e.type === type);
+    const seen = (id: string, type: string) => (lines: string[]) =>
+      parseEvents(lines).some((e) => e.beer.id === id && e.type === type);
     await watch.stdout.waitFor(seen(first.id, "BEER_EVENT_TYPE_ADDED"));
 
     const other = createClient(BeerService, createGrpcTransport({ baseUrl: `http://${env.BEER_SERVICE_ADDR}` }));
@@ -140,7 +147,10 @@ describe("beers watch", () => {
     const events = parseEvents(watch.stdout.lines());
     const mine = events.filter((e) => e.beer.id === b!.id);
     assert.deepEqual(mine.map((e) => e.type), ["BEER_EVENT_TYPE_ADDED", "BEER_EVENT_TYPE_RENAMED", "BEER_EVENT_TYPE_REMOVED"]);
-    assert.deepEqual([mine[1]?.previousName, mine[1]?.beer.name, mine[2]?.beer.name], [`${tag} Saison`, `${tag} Saison Dupont`, `${tag} Saison Dupont`]);
+    assert.deepEqual(
+      [mine[1]?.previousName, mine[1]?.beer.name, mine[2]?.beer.name],
+      [`${tag} Saison`, `${tag} Saison Dupont`, `${tag} Saison Dupont`],
+    );
     assert.equal(watch.stderr.text, `last cursor: ${events.at(-1)?.cursor}\n`);
 
     // Resume after the Witbier's event: exactly the events that followed it, in text form.
@@ -173,7 +183,8 @@ describe("deadline and Ctrl-C", () => {
   test("--timeout is the call's deadline: DEADLINE_EXCEEDED, exit 1; Ctrl-C: exit 130", async () => {
     // A beer service that never answers.
     const stuck = await startFakeServer(BeerService, {
-      listBeers: (_req, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))),
+      listBeers: (_req, ctx) =>
+        new Promise((_resolve, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))),
     });
     try {
       const stuckEnv = { BEER_SERVICE_ADDR: `127.0.0.1:${stuck.port}` };

@@ -37,7 +37,10 @@ describe("mesh health", () => {
     const table = await runCli(["health"], mesh.env);
     assert.equal(table.code, EXIT.OK);
     const rows = table.stdout.trimEnd().split("\n").slice(1).map((l) => l.split(/\s+/));
-    assert.deepEqual(rows.map((r) => [r[0], r[2]]), [["user", "SERVING"], ["point", "SERVING"], ["department", "SERVING"], ["beer", "SERVING"]]);
+    assert.deepEqual(
+      rows.map((r) => [r[0], r[2]]),
+      ["user", "point", "department", "beer"].map((name) => [name, "SERVING"]),
+    );
   });
 
   test("a server that answers NOT_SERVING for the service: exit 1", async () => {

@@ -23,7 +23,8 @@ describe("help", () => {
   });
 
   test("every command and group has its own --help, exit 0", async () => {
-    const topics = [...COMMANDS.map((c) => c.path), ...new Set(COMMANDS.map((c) => c.path[0]!))].map((t) => (typeof t === "string" ? [t] : t));
+    const groups = [...new Set(COMMANDS.map((c) => c.path[0]!))].map((g) => [g]);
+    const topics = [...COMMANDS.map((c) => c.path), ...groups];
     for (const topic of topics) {
       const res = await runCli([...topic, "--help"]);
       assert.equal(res.code, EXIT.OK, topic.join(" "));
@@ -55,7 +56,8 @@ describe("usage errors exit 2", () => {
   for (const [name, argv] of cases) {
     test(name, async () => {
       // No service is running: a usage error must be found before any call.
-      const res = await runCli(argv, { USER_SERVICE_ADDR: "127.0.0.1:9", BEER_SERVICE_ADDR: "127.0.0.1:9", POINT_SERVICE_ADDR: "127.0.0.1:9" });
+      const nowhere = "127.0.0.1:9";
+      const res = await runCli(argv, { USER_SERVICE_ADDR: nowhere, BEER_SERVICE_ADDR: nowhere, POINT_SERVICE_ADDR: nowhere });
       assert.equal(res.code, EXIT.USAGE, res.stderr);
       assert.equal(res.stdout, "");
       assert.match(res.stderr, /^mesh: /);
@@ -95,7 +97,10 @@ describe("addresses", () => {
 describe("error report", () => {
   test("gRPC code names and field violations from google.rpc.BadRequest", () => {
     const err = new ConnectError("bad", Code.InvalidArgument, undefined, [
-      { desc: BadRequestSchema, value: create(BadRequestSchema, { fieldViolations: [{ field: "name", description: "must not be empty" }] }) },
+      {
+        desc: BadRequestSchema,
+        value: create(BadRequestSchema, { fieldViolations: [{ field: "name", description: "must not be empty" }] }),
+      },
     ]);
     const report = errorReport(err);
     assert.equal(report.code, "INVALID_ARGUMENT");

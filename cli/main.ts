@@ -81,7 +81,8 @@ export async function main(): Promise<void> {
   // `mesh beers watch | head` closes the pipe: stop as if interrupted rather than crash.
   process.stdout.on("error", interrupt);
   try {
-    process.exitCode = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal });
+    const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal };
+    process.exitCode = await run(process.argv.slice(2), io);
   } finally {
     process.off("SIGINT", interrupt);
   }

@@ -13,8 +13,12 @@ export interface Column {
   readonly align?: "left" | "right";
 }
 
-/** A table with a header row; columns are as wide as their widest cell. */
-export function formatTable(columns: readonly Column[], rows: ReadonlyArray<readonly string[]>): string {
+/** A right-aligned column. */
+export const right = (header: string): Column => ({ header, align: "right" });
+
+/** A table with a header row; columns (a plain string is left-aligned) are as wide as their widest cell. */
+export function formatTable(headers: ReadonlyArray<string | Column>, rows: ReadonlyArray<readonly string[]>): string {
+  const columns = headers.map((h) => (typeof h === "string" ? { header: h } : h));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
     columns

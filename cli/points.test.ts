@@ -38,7 +38,10 @@ describe("points add", () => {
     assert.equal(first.code, EXIT.OK, first.stderr);
     assert.equal(retry.code, EXIT.OK, retry.stderr);
     assert.equal(retry.json?.entry.id, first.json?.entry.id);
-    assert.deepEqual([first.json?.entry.delta, first.json?.entry.reason, first.json?.points], ["5", "reviewed a design", String(alice.points + 5)]);
+    assert.deepEqual(
+      [first.json?.entry.delta, first.json?.entry.reason, first.json?.points],
+      ["5", "reviewed a design", String(alice.points + 5)],
+    );
     assert.equal(await balance(alice.id), BigInt(alice.points + 5));
   });
 

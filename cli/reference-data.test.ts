@@ -78,7 +78,8 @@ describe("users ls", () => {
     const page = await runJson<UsersJson>(["users", "ls", "--page-size", "4"], mesh.env);
     assert.equal(page.json?.users.length, 4);
     assert.notEqual(page.json?.nextPageToken, "");
-    const next = await runJson<UsersJson>(["users", "ls", "--page-size", "4", "--page-token", page.json!.nextPageToken], mesh.env);
+    const token = page.json!.nextPageToken;
+    const next = await runJson<UsersJson>(["users", "ls", "--page-size", "4", "--page-token", token], mesh.env);
     assert.equal(next.json?.users.length, 4);
     const text = await runCli(["users", "ls", "--page-size", "4"], mesh.env);
     assert.ok(text.stderr.includes(`--page-token ${page.json?.nextPageToken}`));

@@ -12,7 +12,7 @@ import {
 } from "../../gen/mesh/beer/v1/beer_pb.js";
 import type { CommandContext, CommandSpec } from "../command.js";
 import { EXIT } from "../errors.js";
-import { formatFields, formatTable, formatTime, messageJson } from "../output.js";
+import { formatFields, formatTable, formatTime, messageJson, right } from "../output.js";
 import { fetchPages, PAGING_OPTIONS, readPaging, writePageFooter } from "../paging.js";
 
 const beers = (ctx: CommandContext) => ctx.connections.client("beer", BeerService);
@@ -75,22 +75,30 @@ const ls: CommandSpec = {
   args: [],
   options: {
     "name-contains": { type: "string", value: "TEXT", description: "only beers whose name contains TEXT (case-insensitive)" },
-    "order-by": { type: "string", value: "ORDER", description: 'name, abv or create_time, then "asc" or "desc" (default create_time)' },
+    "order-by": {
+      type: "string",
+      value: "ORDER",
+      description: 'name, abv or create_time, optionally then "asc" or "desc" (default create_time)',
+    },
     ...PAGING_OPTIONS,
   },
   details: "Prints one page; when there are more, stderr says how to get the next one. --all prints every page.",
   examples: ["mesh beers ls", "mesh beers ls --name-contains ipa --order-by 'abv desc'", "mesh beers ls --all --json"],
   async run(ctx, input) {
     const paging = readPaging(input);
-    const request = { pageSize: paging.pageSize, orderBy: input.string("order-by") ?? "", nameContains: input.string("name-contains") ?? "" };
+    const request = {
+      pageSize: paging.pageSize,
+      orderBy: input.string("order-by") ?? "",
+      nameContains: input.string("name-contains") ?? "",
+    };
     const pages = await fetchPages(paging, (pageToken) => beers(ctx).listBeers({ ...request, pageToken }, ctx.callOptions()));
-    const last = pages.at(-1)!;
-    const all = create(ListBeersResponseSchema, { beers: pages.flatMap((p) => p.beers), nextPageToken: last.nextPageToken, totalSize: last.totalSize });
+    const { nextPageToken, totalSize } = pages.at(-1)!;
+    const all = create(ListBeersResponseSchema, { beers: pages.flatMap((p) => p.beers), nextPageToken, totalSize });
     if (ctx.json) {
       ctx.stdout.write(messageJson(ListBeersResponseSchema, all));
     } else {
       const rows = all.beers.map((b) => [b.id, b.name, b.style, abvText(b), formatTime(b.createTime)]);
-      ctx.stdout.write(formatTable([{ header: "ID" }, { header: "NAME" }, { header: "STYLE" }, { header: "ABV", align: "right" }, { header: "CREATED" }], rows));
+      ctx.stdout.write(formatTable(["ID", "NAME", "STYLE", right("ABV"), "CREATED"], rows));
     }
     writePageFooter(ctx, "beers ls", all.beers.length, all.totalSize, all.nextPageToken);
     return EXIT.OK;
@@ -106,7 +114,8 @@ const EVENT_NAMES: Readonly<Record<BeerEventType, string>> = {
 
 function eventLine(e: BeerEvent): string {
   const name = e.type === BeerEventType.RENAMED ? `${e.previousName} -> ${e.beer?.name ?? ""}` : (e.beer?.name ?? "");
-  return [formatTime(e.eventTime), e.cursor, (EVENT_NAMES[e.type] ?? String(e.type)).padEnd(7), e.beer?.id ?? "", name].join("  ") + "\n";
+  const type = (EVENT_NAMES[e.type] ?? String(e.type)).padEnd(7);
+  return [formatTime(e.eventTime), e.cursor, type, e.beer?.id ?? "", name].join("  ") + "\n";
 }
 
 const watch: CommandSpec = {

@@ -3,7 +3,7 @@ import { GetDepartmentReportResponseSchema, DepartmentService } from "../../gen/
 import type { CommandSpec } from "../command.js";
 import { resolveDepartmentId } from "../department-lookup.js";
 import { EXIT } from "../errors.js";
-import { formatFields, formatSummary, formatTable, messageJson, MISSING } from "../output.js";
+import { formatFields, formatSummary, formatTable, messageJson, MISSING, right } from "../output.js";
 
 const report: CommandSpec = {
   path: ["departments", "report"],
@@ -31,7 +31,7 @@ const report: CommandSpec = {
     );
     if (res.topUsers.length > 0) {
       const rows = res.topUsers.map((u, i) => [String(i + 1), u.name, String(u.points), u.userId]);
-      ctx.stdout.write("\n" + formatTable([{ header: "RANK", align: "right" }, { header: "TOP USER" }, { header: "POINTS", align: "right" }, { header: "ID" }], rows));
+      ctx.stdout.write("\n" + formatTable([right("RANK"), "TOP USER", right("POINTS"), "ID"], rows));
     }
     return EXIT.OK;
   },

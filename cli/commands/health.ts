@@ -77,7 +77,7 @@ const health: CommandSpec = {
       ctx.stdout.write(JSON.stringify({ services: results, allServing }, null, 2) + "\n");
     } else {
       const rows = results.map((r) => [r.name, r.address, r.status, r.server, r.service]);
-      ctx.stdout.write(formatTable([{ header: "SERVICE" }, { header: "ADDRESS" }, { header: "STATUS" }, { header: "SERVER" }, { header: "BY NAME" }], rows));
+      ctx.stdout.write(formatTable(["SERVICE", "ADDRESS", "STATUS", "SERVER", "BY NAME"], rows));
       for (const r of results) if (r.error !== undefined) ctx.stderr.write(`${r.name}: ${r.error}\n`);
     }
     return allServing ? EXIT.OK : EXIT.FAILURE;

@@ -6,4 +6,10 @@ import { healthCommands } from "./health.js";
 import { pointCommands } from "./points.js";
 import { userCommands } from "./users.js";
 
-export const COMMANDS: readonly CommandSpec[] = [...beerCommands, ...userCommands, ...pointCommands, ...departmentCommands, ...healthCommands];
+export const COMMANDS: readonly CommandSpec[] = [
+  ...beerCommands,
+  ...userCommands,
+  ...pointCommands,
+  ...departmentCommands,
+  ...healthCommands,
+];

@@ -25,7 +25,10 @@ const add: CommandSpec = {
     "and prints it on stderr before calling. If the call fails or times out, run the same command with",
     "--request-id <that id>: the point service returns the original entry instead of adding again.",
   ].join("\n"),
-  examples: ['mesh points add 01900000-0000-7000-8000-000000000001 10 --reason "helped a colleague"', "mesh points add <user-id> -5 --request-id fix-2024-06-01"],
+  examples: [
+    'mesh points add 01900000-0000-7000-8000-000000000001 10 --reason "helped a colleague"',
+    "mesh points add 01900000-0000-7000-8000-000000000001 -5 --request-id fix-2024-06-01",
+  ],
   async run(ctx, input) {
     const deltaText = input.arg(1);
     if (!/^[+-]?\d+$/.test(deltaText)) throw new UsageError(`<delta> must be a whole number, got "${deltaText}"`, input.command);
@@ -35,9 +38,8 @@ const add: CommandSpec = {
       // Before the call: if it times out, the id is what makes the retry safe.
       ctx.stderr.write(`request id: ${requestId}\n`);
     }
-    const res = await ctx.connections
-      .client("point", PointService)
-      .addPoints({ userId: input.arg(0), delta: BigInt(deltaText), reason: input.string("reason") ?? "", requestId }, ctx.callOptions());
+    const request = { userId: input.arg(0), delta: BigInt(deltaText), reason: input.string("reason") ?? "", requestId };
+    const res = await ctx.connections.client("point", PointService).addPoints(request, ctx.callOptions());
     if (ctx.json) {
       ctx.stdout.write(messageJson(AddPointsResponseSchema, res));
       return EXIT.OK;

@@ -8,11 +8,15 @@ import {
 import type { CommandContext, CommandInput, CommandSpec, OptionSpec } from "../command.js";
 import { resolveDepartmentId } from "../department-lookup.js";
 import { EXIT } from "../errors.js";
-import { formatFields, formatSummary, formatTable, messageJson, MISSING } from "../output.js";
+import { formatFields, formatSummary, formatTable, messageJson, MISSING, right } from "../output.js";
 import { fetchPages, PAGING_OPTIONS, readPaging, writePageFooter } from "../paging.js";
 
 const FILTER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  department: { type: "string", value: "ID|NAME", description: "only users of this department (its id, or its name in any case)" },
+  department: {
+    type: "string",
+    value: "ID|NAME",
+    description: "only users of this department (its id, or its name in any case)",
+  },
   "name-contains": { type: "string", value: "TEXT", description: "only users whose name contains TEXT (case-insensitive)" },
   "order-by": {
     type: "string",
@@ -43,14 +47,13 @@ const ls: CommandSpec = {
     const request = { ...(await filterRequest(ctx, input)), pageSize: paging.pageSize };
     const client = ctx.connections.client("user", UserService);
     const pages = await fetchPages(paging, (pageToken) => client.listUsers({ ...request, pageToken }, ctx.callOptions()));
-    const last = pages.at(-1)!;
-    const res = create(ListUsersResponseSchema, { users: pages.flatMap((p) => p.users), nextPageToken: last.nextPageToken, totalSize: last.totalSize });
+    const { nextPageToken, totalSize } = pages.at(-1)!;
+    const res = create(ListUsersResponseSchema, { users: pages.flatMap((p) => p.users), nextPageToken, totalSize });
     if (ctx.json) {
       ctx.stdout.write(messageJson(ListUsersResponseSchema, res));
     } else {
       const rows = res.users.map((u) => [u.id, u.name, u.email, String(u.age), String(u.salary), u.departmentId]);
-      const columns = [{ header: "ID" }, { header: "NAME" }, { header: "EMAIL" }, { header: "AGE", align: "right" as const }, { header: "SALARY", align: "right" as const }, { header: "DEPARTMENT ID" }];
-      ctx.stdout.write(formatTable(columns, rows));
+      ctx.stdout.write(formatTable(["ID", "NAME", "EMAIL", right("AGE"), right("SALARY"), "DEPARTMENT ID"], rows));
     }
     writePageFooter(ctx, "users ls", res.users.length, res.totalSize, res.nextPageToken);
     return EXIT.OK;
@@ -88,8 +91,7 @@ const stats: CommandSpec = {
         r.points === undefined ? MISSING : String(r.points),
         r.user?.id ?? "",
       ]);
-      const columns = [{ header: "NAME" }, { header: "AGE", align: "right" as const }, { header: "SALARY", align: "right" as const }, { header: "DEPARTMENT" }, { header: "POINTS", align: "right" as const }, { header: "ID" }];
-      ctx.stdout.write(formatTable(columns, rows));
+      ctx.stdout.write(formatTable(["NAME", right("AGE"), right("SALARY"), "DEPARTMENT", right("POINTS"), "ID"], rows));
       ctx.stdout.write(
         "\n" +
           formatFields([

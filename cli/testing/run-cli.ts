@@ -1,4 +1,5 @@
 // Runs the CLI in-process with captured output, as a test would read a terminal.
+import type { ErrorReport } from "../errors.js";
 import { run } from "../main.js";
 
 /** A Writer that keeps what was written and lets a test wait for it. */
@@ -42,7 +43,11 @@ export interface CliResult {
 }
 
 /** Runs `mesh ...argv` with an environment of only `env` (never the developer's shell). */
-export async function runCli(argv: readonly string[], env: Record<string, string> = {}, signal?: AbortSignal): Promise<CliResult> {
+export async function runCli(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<CliResult> {
   const stdout = new Capture();
   const stderr = new Capture();
   const code = await run(argv, { stdout, stderr, env, ...(signal === undefined ? {} : { signal }) });
@@ -56,6 +61,6 @@ export async function runJson<T = Record<string, unknown>>(argv: readonly string
 }
 
 /** The JSON error report a failed `--json` command writes on stderr. */
-export function jsonError(result: CliResult): { code: string; message: string; fieldViolations: Array<{ field: string; description: string }>; reason?: string } {
-  return JSON.parse(result.stderr.trim().split("\n").at(-1)!);
+export function jsonError(result: CliResult): ErrorReport {
+  return JSON.parse(result.stderr.trim().split("\n").at(-1)!) as ErrorReport;
 }
