@@ -73,14 +73,20 @@ describe("event order", () => {
 describe("event hub", () => {
   test("one listener wakes every waiter, promptly, by notification", async () => {
     let listens = 0;
+    let listening = false;
     const hub = createEventHub({
       db: database.db,
-      listen: (...args) => (listens++, database.listen(...args)),
+      listen: async (...args) => {
+        listens++;
+        const stop = await database.listen(...args);
+        listening = true;
+        return stop;
+      },
       logger: silentLogger(),
       pollIntervalMs: 60_000, // so that only a notification can wake them in time
     });
     try {
-      await sleep(100); // the hub's first look at the feed
+      while (!listening) await sleep(5);
       const seq = await latestEventSeq(database.db);
       const signal = new AbortController().signal;
       const waits = Array.from({ length: 50 }, () => hub.waitForEventAfter(seq, signal));
