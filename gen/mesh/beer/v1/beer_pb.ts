@@ -201,7 +201,8 @@ export type ListBeersRequest = Message<"mesh.beer.v1.ListBeersRequest"> & {
 
   /**
    * One of name, abv, create_time, optionally followed by " asc" or " desc".
-   * Default "create_time asc". Ties are broken by id.
+   * Default "create_time asc". Ties are broken by id. Beers of unknown abv
+   * come first in ascending order and last in descending order.
    *
    * @generated from field: string order_by = 3;
    */
@@ -313,7 +314,8 @@ export const WatchBeerEventsRequestSchema: GenMessage<WatchBeerEventsRequest> = 
  */
 export type BeerEvent = Message<"mesh.beer.v1.BeerEvent"> & {
   /**
-   * Opaque, increasing; pass it as after_cursor to resume after this event.
+   * Increasing (the event's sequence number, in decimal); pass it as
+   * after_cursor to resume after this event.
    *
    * @generated from field: string cursor = 1;
    */
@@ -453,7 +455,8 @@ export const BeerService: GenService<{
   },
   /**
    * Streams the events after `after_cursor` (all of them when empty), then live
-   * events as they happen, until the caller cancels or the server shuts down.
+   * events as they happen, until the caller cancels or the server shuts down
+   * (the stream then ends with OK: resume from the last cursor seen).
    *
    * @generated from rpc mesh.beer.v1.BeerService.WatchBeerEvents
    */

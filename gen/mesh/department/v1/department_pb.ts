@@ -394,6 +394,9 @@ export const TopUserSchema: GenMessage<TopUser> = /*@__PURE__*/
   messageDesc(file_mesh_department_v1_department, 15);
 
 /**
+ * A department without users has headcount 0, no age or salary figures, and
+ * is not degraded.
+ *
  * @generated from message mesh.department.v1.GetDepartmentReportResponse
  */
 export type GetDepartmentReportResponse = Message<"mesh.department.v1.GetDepartmentReportResponse"> & {
