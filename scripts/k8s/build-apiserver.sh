@@ -6,6 +6,7 @@
 # etcdmain at the version Kubernetes itself requires (Debian's etcd 3.4 is too old).
 #   build-apiserver.sh            (skips what is already built)
 set -eu
+# shellcheck source=env.sh
 . "$(dirname -- "$0")/env.sh"
 PATH="/usr/local/go/bin:$PATH"
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod

@@ -2,6 +2,7 @@
 # Fails when the plain manifests (default: k8s/) differ from a fresh render of the chart.
 #   check-drift.sh [DIR]
 set -eu
+# shellcheck source=env.sh
 . "$(dirname -- "$0")/env.sh"
 dir=${1:-$repo/k8s}
 fresh=$(mktemp -d)

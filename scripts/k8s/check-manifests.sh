@@ -6,6 +6,7 @@
 # --values names the Helm values the manifests were rendered with: Secrets they name as existingSecret
 # count as existing. Needs scripts/install-tools.sh and scripts/k8s/prepare-schemas.sh to have run.
 set -eu
+# shellcheck source=env.sh
 . "$(dirname -- "$0")/env.sh"
 need "$tools/kubeconform" "$venv/bin/python"
 

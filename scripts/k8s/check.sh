@@ -1,12 +1,14 @@
 #!/bin/sh
 # Every offline check of the Kubernetes delivery, as CI runs it:
-#   hadolint on the Dockerfile; helm lint --strict and a render per value set (env.sh); strict schema
-#   validation and consistency checks of every render, of k8s/ and of the skaffold verify Job; skaffold.yaml
-#   against skaffold's JSON schema; k8s/ equal to a fresh render (no drift).
+#   hadolint on the Dockerfile; shellcheck on these scripts; helm lint --strict and a render per value set
+#   (env.sh); strict schema validation and consistency checks of every render, of k8s/ and of the skaffold
+#   verify Job; skaffold.yaml against skaffold's JSON schema; k8s/ equal to a fresh render (no drift).
 # Tools: scripts/install-tools.sh (run first; this script only checks they are there).
 set -eu
+# shellcheck source=env.sh
 . "$(dirname -- "$0")/env.sh"
-need "$tools/helm" "$tools/kubeconform" "$venv/bin/python" "$venv/bin/hadolint" "$skaffold_schema" $crd_files
+# shellcheck disable=SC2086 # crd_files is a list
+need "$tools/helm" "$tools/kubeconform" "$venv/bin/python" "$venv/bin/hadolint" "$venv/bin/shellcheck" "$skaffold_schema" $crd_files
 cd "$repo"
 
 work=$(mktemp -d)
@@ -23,6 +25,7 @@ step() { # step NAME COMMAND...: runs one check, counting it
 sh scripts/k8s/prepare-schemas.sh
 
 step "hadolint Dockerfile" "$venv/bin/hadolint" Dockerfile
+step "shellcheck scripts" "$venv/bin/shellcheck" -x -P SCRIPTDIR -s sh scripts/install-tools.sh scripts/k8s/*.sh
 
 lint() { # lint VALUES: helm lint --strict with one value set
   if [ "$1" = "-" ]; then

@@ -1,7 +1,8 @@
 # Shared settings of the scripts in scripts/k8s/ (sourced, not run).
+# shellcheck disable=SC2034 # the variables are for the scripts that source this file
 # Tools come from scripts/install-tools.sh; nothing here downloads anything.
 
-repo=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
+repo=$(cd -- "$(dirname -- "$0")/../.." && pwd)
 cache="${MESH_TOOLS_CACHE:-$HOME/.cache/grpc-mesh}"
 tools="$cache/bin"
 venv="$cache/venv"

@@ -3,6 +3,7 @@
 #   render.sh k8s [OUT_DIR]   the plain manifests for `kubectl apply -f k8s/` (default OUT_DIR: k8s/)
 #   render.sh sets OUT_DIR    every CI value set to OUT_DIR/<set>.yaml, with helm tests and hooks
 set -eu
+# shellcheck source=env.sh
 . "$(dirname -- "$0")/env.sh"
 need "$tools/helm"
 helm="$tools/helm"
