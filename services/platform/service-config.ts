@@ -1,16 +1,16 @@
-// The configuration every service shares: listeners, database, logging, seeding.
+// The configuration every service shares: listeners, database, logging, seeding, telemetry.
 // Each service's config.ts adds its own fields (upstream addresses) on top.
 import { type Env, EnvReader } from "./config.js";
 
 export const SERVICE_NAMES = ["user", "point", "department", "beer"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-/** Local default ports; every one can be overridden (USER_PORT, USER_HTTP_PORT, ...). */
-export const DEFAULT_PORTS: Readonly<Record<ServiceName, { grpc: number; http: number }>> = {
-  user: { grpc: 50051, http: 8081 },
-  point: { grpc: 50052, http: 8082 },
-  department: { grpc: 50053, http: 8083 },
-  beer: { grpc: 50054, http: 8084 },
+/** Local default ports; every one can be overridden (USER_PORT, USER_HTTP_PORT, USER_ADMIN_PORT, ...). */
+export const DEFAULT_PORTS: Readonly<Record<ServiceName, { grpc: number; http: number; admin: number }>> = {
+  user: { grpc: 50051, http: 8081, admin: 9091 },
+  point: { grpc: 50052, http: 8082, admin: 9092 },
+  department: { grpc: 50053, http: 8083, admin: 9093 },
+  beer: { grpc: 50054, http: 8084, admin: 9094 },
 };
 
 export interface ServerConfig {
@@ -53,6 +53,18 @@ export interface ServiceConfig {
   readonly migrateOnStart: boolean;
   /** Default deadline of outbound calls, shortened to the inbound call's remaining time. */
   readonly upstreamTimeoutMs: number;
+  /**
+   * Admin HTTP port (<P>_ADMIN_PORT) serving /metrics, /healthz and /readyz on the server's host.
+   * Default 9091 (user), 9092 (point), 9093 (department), 9094 (beer); 0 picks a free port; -1 disables it.
+   * When <P>_PORT is 0 the default is 0 as well, so instances on ephemeral ports (tests) never collide.
+   */
+  readonly adminPort: number;
+  /**
+   * Whether RPCs make OpenTelemetry spans: true when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
+   * OTEL_EXPORTER_OTLP_ENDPOINT is set, unless OTEL_SDK_DISABLED is true or OTEL_TRACES_EXPORTER is "none".
+   * The SDK itself reads the other OTEL_* variables (protocol, headers, sampler, resource attributes).
+   */
+  readonly tracing: boolean;
 }
 
 /**
@@ -63,11 +75,12 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
   const p = service.toUpperCase();
   const ports = DEFAULT_PORTS[service];
   const dataRoot = reader.string("DATA_DIR", ".data");
+  const port = reader.port(`${p}_PORT`, ports.grpc);
   return Object.freeze({
     service,
     server: Object.freeze({
       host: reader.string(`${p}_HOST`, "0.0.0.0"),
-      port: reader.port(`${p}_PORT`, ports.grpc),
+      port,
       httpPort: reader.int(`${p}_HTTP_PORT`, ports.http, -1, 65535),
       shutdownGraceMs: reader.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
       readMaxBytes: reader.int("READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
@@ -85,7 +98,15 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
     seed: reader.bool("SEED", false),
     migrateOnStart: reader.bool("MIGRATE_ON_START", true),
     upstreamTimeoutMs: reader.int("UPSTREAM_TIMEOUT_MS", 2_000, 1, 600_000),
+    adminPort: reader.int(`${p}_ADMIN_PORT`, port === 0 ? 0 : ports.admin, -1, 65535),
+    tracing: readTracingEnabled(reader),
   });
+}
+
+function readTracingEnabled(reader: EnvReader): boolean {
+  const endpoint = reader.string(["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"]);
+  const exporter = reader.string("OTEL_TRACES_EXPORTER", "otlp");
+  return endpoint !== undefined && !reader.bool("OTEL_SDK_DISABLED", false) && exporter !== "none";
 }
 
 /** Reads a whole service config from an environment, throwing a ConfigError that names every bad variable. */
