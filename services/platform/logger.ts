@@ -1,4 +1,7 @@
-// JSON logs with pino: one logger per process, children per RPC.
+// JSON logs with pino: one logger per process, children per RPC. Inside a
+// traced RPC every line carries trace_id and span_id, so a log search and a
+// trace view lead to each other.
+import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import { pino, type Logger } from "pino";
 
 export type { Logger };
@@ -19,7 +22,20 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: options.service },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      mixin: traceFields,
     },
     options.destination ?? pino.destination({ sync: false }),
   );
+}
+
+/**
+ * The active span's ids. With tracing off no context manager is registered,
+ * so this finds no span and adds nothing; pino merges into the returned
+ * object, hence a new one per line.
+ */
+function traceFields(): Record<string, string> {
+  const span = trace.getSpan(context.active());
+  if (span === undefined) return {};
+  const spanContext = span.spanContext();
+  return isSpanContextValid(spanContext) ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};
 }

@@ -110,6 +110,8 @@ export function createRpcMetrics(registry: Registry, side: RpcSide): RpcMetrics 
     const receivedChild = received.labels(labels);
     const sentChild = sent.labels(labels);
     const secondsChild = seconds.labels(labels);
+    // Present from the first call on, at 0, as go-grpc-prometheus pre-registers them: rate() needs a start.
+    for (const child of [startedChild, receivedChild, sentChild]) child.inc(0);
     const handledByCode = new Map<Code | undefined, { inc(): void }>();
     return {
       started: () => startedChild.inc(),

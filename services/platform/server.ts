@@ -20,6 +20,11 @@ export interface ServerOptions {
   readonly logger: Logger;
   /** Interceptors that run inside the logging and error-mapping one. */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * The outermost interceptor (metrics and spans): it sees the code the client
+   * gets, and its span is active while the logging interceptor writes its line.
+   */
+  readonly observer?: Interceptor;
 }
 
 export interface Server {
@@ -67,7 +72,11 @@ export function createServer(options: ServerOptions): Server {
           registerHealth(router, health, stoppingController.signal);
           registerReflection(router, [...services, Health]);
         },
-        interceptors: [createServerInterceptor(logger), ...(options.interceptors ?? [])],
+        interceptors: [
+          ...(options.observer === undefined ? [] : [options.observer]),
+          createServerInterceptor(logger),
+          ...(options.interceptors ?? []),
+        ],
         readMaxBytes: config.readMaxBytes,
         writeMaxBytes: config.writeMaxBytes,
         contextValues: (req) => createContextValues().set(peerKey, req.socket?.remoteAddress ?? ""),
