@@ -2,7 +2,7 @@
 // an embedded PGlite database: the same migrations and queries run on both.
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, sql, type LogEvent } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
 import type { Logger } from "./logger.js";
@@ -22,23 +22,41 @@ export interface Database<DB> {
    * that stops listening.
    */
   listen(channel: string, onNotify: (payload: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
+  /** Connections of the pool now (PostgreSQL); undefined for PGlite, which has one in-process connection and no pool. */
+  poolStats(): PoolStats | undefined;
   /** Drops the schema and everything in it (tests only). */
   dropSchema(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  /** Open connections, idle or in use. */
+  readonly total: number;
+  readonly idle: number;
+  /** Callers queued for a connection. */
+  readonly waiting: number;
+  /** The pool's limit. */
+  readonly max: number;
+}
+
+/** Metrics hooks; none costs anything when absent. */
+export interface DatabaseHooks {
+  /** Called after every query with its duration (Kysely's log event: Kysely times queries only when this is set). */
+  readonly onQuery?: (event: LogEvent) => void;
 }
 
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
 // bigint (int8) and numeric arrive as strings from node-postgres; the
 // repositories convert them where they read them, identically for PGlite.
-export async function openDatabase<DB>(config: DatabaseConfig, logger: Logger): Promise<Database<DB>> {
+export async function openDatabase<DB>(config: DatabaseConfig, logger: Logger, hooks: DatabaseHooks = {}): Promise<Database<DB>> {
   if (!SCHEMA_PATTERN.test(config.schema)) {
     throw new Error(`database schema "${config.schema}" must match ${SCHEMA_PATTERN}`);
   }
-  return config.url === undefined ? openPglite(config, logger) : openPostgres(config, config.url, logger);
+  return config.url === undefined ? openPglite(config, logger, hooks) : openPostgres(config, config.url, logger, hooks);
 }
 
-async function openPostgres<DB>(config: DatabaseConfig, url: string, logger: Logger): Promise<Database<DB>> {
+async function openPostgres<DB>(config: DatabaseConfig, url: string, logger: Logger, hooks: DatabaseHooks): Promise<Database<DB>> {
   const pool = new pg.Pool({
     connectionString: url,
     max: config.poolMax,
@@ -48,7 +66,7 @@ async function openPostgres<DB>(config: DatabaseConfig, url: string, logger: Log
   });
   // An idle client losing its connection emits here; unhandled, it would end the process.
   pool.on("error", (err) => logger.warn({ err }, "idle database connection failed"));
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...(hooks.onQuery === undefined ? {} : { log: hooks.onQuery }) });
   await createSchema(db, config.schema);
   return {
     db,
@@ -69,6 +87,9 @@ async function openPostgres<DB>(config: DatabaseConfig, url: string, logger: Log
         await client.end().catch(() => undefined);
       };
     },
+    poolStats() {
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.poolMax };
+    },
     async dropSchema() {
       await sql`drop schema if exists ${sql.id(config.schema)} cascade`.execute(db);
     },
@@ -82,12 +103,12 @@ function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-async function openPglite<DB>(config: DatabaseConfig, logger: Logger): Promise<Database<DB>> {
+async function openPglite<DB>(config: DatabaseConfig, logger: Logger, hooks: DatabaseHooks): Promise<Database<DB>> {
   if (config.dataDir !== undefined) mkdirSync(config.dataDir, { recursive: true });
   const pglite = config.dataDir === undefined ? new PGlite() : new PGlite(config.dataDir);
   await pglite.waitReady;
   logger.info({ data_dir: config.dataDir ?? "memory" }, "using embedded PGlite database");
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite), ...(hooks.onQuery === undefined ? {} : { log: hooks.onQuery }) });
   await createSchema(db, config.schema);
   // One connection only, so a session-level search_path holds for every query.
   await sql`set search_path to ${sql.id(config.schema)}`.execute(db);
@@ -101,6 +122,9 @@ async function openPglite<DB>(config: DatabaseConfig, logger: Logger): Promise<D
     async listen(channel, onNotify) {
       const unsubscribe = await pglite.listen(channel, onNotify);
       return unsubscribe;
+    },
+    poolStats() {
+      return undefined;
     },
     async dropSchema() {
       await sql`drop schema if exists ${sql.id(config.schema)} cascade`.execute(db);
