@@ -1,11 +1,6 @@
 // Entry point of the department service: the only place that reads the environment and handles signals.
-import { createLogger } from "../platform/logger.js";
-import { runUntilSignal } from "../platform/run.js";
-import { loadConfig } from "../platform/service-config.js";
+// The server module is imported only after telemetry has started (see platform/telemetry.ts).
+import { runService } from "../platform/run-service.js";
 import { readDepartmentConfig } from "./config.js";
-import { startDepartmentService } from "./server.js";
 
-runUntilSignal("department", async () => {
-  const config = loadConfig(process.env, readDepartmentConfig);
-  return startDepartmentService(config, createLogger({ service: "department", level: config.logLevel }));
-});
+runService("department", process.env, readDepartmentConfig, async () => (await import("./server.js")).startDepartmentService);

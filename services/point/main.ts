@@ -1,11 +1,6 @@
 // Entry point of the point service: the only place that reads the environment and handles signals.
-import { createLogger } from "../platform/logger.js";
-import { runUntilSignal } from "../platform/run.js";
-import { loadConfig } from "../platform/service-config.js";
+// The server module is imported only after telemetry has started (see platform/telemetry.ts).
+import { runService } from "../platform/run-service.js";
 import { readPointConfig } from "./config.js";
-import { startPointService } from "./server.js";
 
-runUntilSignal("point", async () => {
-  const config = loadConfig(process.env, readPointConfig);
-  return startPointService(config, createLogger({ service: "point", level: config.logLevel }));
-});
+runService("point", process.env, readPointConfig, async () => (await import("./server.js")).startPointService);

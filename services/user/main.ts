@@ -1,11 +1,6 @@
 // Entry point of the user service: the only place that reads the environment and handles signals.
-import { createLogger } from "../platform/logger.js";
-import { runUntilSignal } from "../platform/run.js";
-import { loadConfig } from "../platform/service-config.js";
+// The server module is imported only after telemetry has started (see platform/telemetry.ts).
+import { runService } from "../platform/run-service.js";
 import { readUserConfig } from "./config.js";
-import { startUserService } from "./server.js";
 
-runUntilSignal("user", async () => {
-  const config = loadConfig(process.env, readUserConfig);
-  return startUserService(config, createLogger({ service: "user", level: config.logLevel }));
-});
+runService("user", process.env, readUserConfig, async () => (await import("./server.js")).startUserService);
