@@ -6,12 +6,15 @@ import { toBigInt } from "../platform/database.js";
 import { failedPrecondition, invalidArgument } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { entryRowToMessage } from "./mappers.js";
+import type { PointMetrics } from "./metrics.js";
 import * as repo from "./repository.js";
 import { parseAddRequest, parseLimit, parseUserId, parseUserIds, type AddParams } from "./requests.js";
 import type { PointDatabase, PointEntryRow } from "./schema.js";
 
 export interface PointServiceDeps {
   readonly db: Kysely<PointDatabase>;
+  /** Domain counters; absent in tests that do not look at them. */
+  readonly metrics?: PointMetrics;
 }
 
 export function createPointService(deps: PointServiceDeps): ServiceImpl<typeof PointService> {
@@ -52,7 +55,10 @@ export function createPointService(deps: PointServiceDeps): ServiceImpl<typeof P
         request_id: params.requestId,
         request_hash: params.requestId === null ? null : params.requestHash,
       });
-      if (result.ok) return { entry: entryRowToMessage(result.entry), points: result.points };
+      if (result.ok) {
+        deps.metrics?.entryAdded(params.delta);
+        return { entry: entryRowToMessage(result.entry), points: result.points };
+      }
       if (result.reason === "insufficient_points") {
         throw failedPrecondition("INSUFFICIENT_POINTS", "the entry would take the user's points below zero", {
           user_id: params.userId,

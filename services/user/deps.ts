@@ -4,6 +4,7 @@ import type { Kysely } from "kysely";
 import type { DepartmentService } from "../../gen/mesh/department/v1/department_pb.js";
 import type { PointService } from "../../gen/mesh/point/v1/point_pb.js";
 import type { Logger } from "../platform/logger.js";
+import type { UserMetrics } from "./metrics.js";
 import type { UserDatabase } from "./schema.js";
 
 export interface UserServiceDeps {
@@ -13,4 +14,6 @@ export interface UserServiceDeps {
   readonly logger: Logger;
   /** Default deadline of calls to the point and department services. */
   readonly upstreamTimeoutMs: number;
+  /** Domain counters; absent in tests that do not look at them. */
+  readonly metrics?: UserMetrics;
 }

@@ -3,10 +3,12 @@ import { createClient } from "@connectrpc/connect";
 import { DepartmentService } from "../../gen/mesh/department/v1/department_pb.js";
 import { PointService } from "../../gen/mesh/point/v1/point_pb.js";
 import { UserService } from "../../gen/mesh/user/v1/user_pb.js";
+import { interceptTransport } from "../platform/intercept-transport.js";
 import type { Logger } from "../platform/logger.js";
 import { startServiceHost, type ServiceHost } from "../platform/service-host.js";
-import { createUpstream } from "../platform/upstream.js";
+import { createUpstream, type Upstream } from "../platform/upstream.js";
 import type { UserConfig } from "./config.js";
+import { createUserMetrics } from "./metrics.js";
 import { migrations } from "./migrations/index.js";
 import type { UserDatabase } from "./schema.js";
 import { seedUsers } from "./seed.js";
@@ -18,17 +20,21 @@ export function startUserService(config: UserConfig, logger: Logger): Promise<Se
     logger,
     migrations,
     seed: seedUsers,
-    mount(server, database) {
+    mount(server, database, observability) {
       const points = createUpstream(config.pointServiceAddr, { readMaxBytes: config.server.readMaxBytes });
       const departments = createUpstream(config.departmentServiceAddr, { readMaxBytes: config.server.readMaxBytes });
+      // grpc_client_* metrics and client spans, once per logical call.
+      const observed = (upstream: Upstream) =>
+        interceptTransport(upstream.transport, [observability.clientInterceptor], `http://${upstream.address.replace(/^dns:\/\/\//, "")}`);
       server.register(
         UserService,
         createUserService({
           db: database.db,
-          points: createClient(PointService, points.transport),
-          departments: createClient(DepartmentService, departments.transport),
+          points: createClient(PointService, observed(points)),
+          departments: createClient(DepartmentService, observed(departments)),
           logger,
           upstreamTimeoutMs: config.upstreamTimeoutMs,
+          metrics: createUserMetrics(observability),
         }),
       );
       return [points.close, departments.close];

@@ -50,7 +50,10 @@ export function createUserService(deps: UserServiceDeps): ServiceImpl<typeof Use
         request_id: params.requestId,
         request_hash: params.requestId === null ? null : params.requestHash,
       });
-      if (result.ok) return { user: userRowToMessage(result.row) };
+      if (result.ok) {
+        deps.metrics?.userCreated();
+        return { user: userRowToMessage(result.row) };
+      }
       if (params.requestId !== null) {
         // A concurrent retry may have won the race (its row can break the email
         // constraint before the request id one): answer as it did.
