@@ -136,9 +136,13 @@ export interface ProbeResult {
   readonly output: string;
 }
 
-/** grpc-health-probe against one server, for the whole server ("") or one service. */
-export async function probe(tools: Tools, address: string, service = ""): Promise<ProbeResult> {
-  const args = ["-addr", address, "-connect-timeout", "5s", "-rpc-timeout", "5s"];
+/**
+ * grpc-health-probe against one server, for the whole server ("") or one
+ * service. It retries a refused connection until -connect-timeout, so tests
+ * that expect nobody to listen pass a short one.
+ */
+export async function probe(tools: Tools, address: string, service = "", connectTimeout = "5s"): Promise<ProbeResult> {
+  const args = ["-addr", address, "-connect-timeout", connectTimeout, "-rpc-timeout", "5s"];
   if (service !== "") args.push("-service", service);
   const result = await run(tools.healthProbe, args);
   return { code: result.code, output: `${result.stdout}${result.stderr}`.trim() };
