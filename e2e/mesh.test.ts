@@ -38,7 +38,7 @@ import {
 import { healthClient, rawClient, rawUnary, watchHealth, type RawOutcome } from "./grpc-js.js";
 import { DEFAULT_DATABASE_URL, startMesh, type Mesh } from "./harness.js";
 import { CONTRACT, fullMethod, REF, SERVICE_NAMES, type ServiceName } from "./mesh-facts.js";
-import { suiteTools, toolTimes } from "./tools.js";
+import { describeRun, run, suiteTools, toolTimes } from "./tools.js";
 import { assertItSupportReport, TOURS } from "./tours.js";
 
 const tools = suiteTools();
@@ -348,6 +348,27 @@ if (tools !== undefined) {
           fails(connectOutcome(await get(version, service, method, badId)), Code.INVALID_ARGUMENT, { fields: Object.keys(message) });
         });
       }
+    }
+  });
+
+  describe("gRPC-Web over HTTP/1.1: buf curl on the HTTP/1.1 port", () => {
+    // Reflection is a bidi stream and needs HTTP/2, so on the HTTP/1.1 port the
+    // schema comes from the buf module (proto/) instead.
+    const reads: Record<ServiceName, [string, Json, (m: Json) => void]> = {
+      user: ["GetUser", { id: REF.users.george }, (m) => assert.equal(m.user.name, "George Costanza")],
+      point: ["GetUserPoints", { user_id: REF.users.george }, (m) => assert.equal(m.points, "93")],
+      department: ["GetDepartmentReport", { id: REF.departments.itSupport }, assertItSupportReport],
+      beer: ["GetBeer", { id: REF.beers.duff }, (m) => assert.equal(m.beer.name, "Duff")],
+    };
+    for (const service of SERVICE_NAMES) {
+      test(`${service}: ${reads[service][0]}`, async () => {
+        const [method, message, check] = reads[service];
+        const url = `http://127.0.0.1:${mesh.endpoints[service].httpPort}/${fullMethod(service, method)}`;
+        const result = await run(tools.buf, ["curl", "--protocol", "grpcweb", "--schema", ".", "-v", "-d", JSON.stringify(message), url]);
+        assert.equal(result.code, 0, describeRun(result));
+        assert.match(result.stderr, /HTTP\/1\.1 200/, "answered over HTTP/1.1");
+        check(JSON.parse(result.stdout));
+      });
     }
   });
 
