@@ -76,8 +76,9 @@ if (tools !== undefined) {
       const started = performance.now();
       const exit = await mesh?.stop(anyFailed);
       for (const proxy of proxies.values()) await proxy.close();
-      console.log(`mesh stopped in ${((performance.now() - started) / 1000).toFixed(1)} s${anyFailed ? `; logs kept in ${mesh?.logPath}` : ""}`);
       console.log(`tool time in mesh.test.ts:\n${toolTimes()}`);
+      if (exit === undefined) return; // the mesh never started: before() has reported why
+      console.log(`mesh stopped in ${((performance.now() - started) / 1000).toFixed(1)} s${anyFailed ? `; logs kept in ${mesh.logPath}` : ""}`);
       // SIGTERM to start.ts is Ctrl-C: every service drains and it exits 0.
       assert.deepEqual(exit, { code: 0, signal: null }, "start.ts stops cleanly");
     },
@@ -310,6 +311,11 @@ if (tools !== undefined) {
     const reads: Record<ServiceName, Array<[method: string, message: Json, check: (m: Json) => void]>> = {
       user: [
         ["GetUser", { id: REF.users.george }, (m) => assert.equal(m.user.name, "George Costanza")],
+        [
+          "ListUsers",
+          { department_id: REF.departments.itSupport, order_by: "age desc" },
+          (m) => assert.deepEqual([m.users.map((u: Json) => u.id), m.totalSize], [[REF.users.george, REF.users.ian, REF.users.hannah], 3]),
+        ],
         [
           "GetUserStatistics",
           { department_id: REF.departments.itSupport },
