@@ -100,7 +100,7 @@ function meshEnv(databaseUrl: string, ports: MeshPorts, extra: Readonly<Record<s
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(USER|POINT|DEPARTMENT|BEER)_/.test(key)) continue;
-    if (["DATABASE_URL", "DATA_DIR", "SEED", "MIGRATE_ON_START", "NODE_TEST_CONTEXT", "NODE_OPTIONS"].includes(key)) continue;
+    if (["DATABASE_URL", "DATA_DIR", "SEED", "MIGRATE_ON_START", "NODE_TEST_CONTEXT"].includes(key)) continue;
     env[key] = value;
   }
   env.DATABASE_URL = databaseUrl;
