@@ -33,7 +33,7 @@ export function createDatabaseMetrics(registry: Registry): DatabaseMetrics {
     buckets: [...QUERY_SECONDS_BUCKETS],
     registers,
   });
-  // Label children bound once per (kind, outcome): a query pays no label hashing.
+  // Label objects and children built once per (kind, outcome), not per query.
   const children = new Map<string, { observe(value: number): void }>();
   return {
     onQuery(event) {
