@@ -15,7 +15,8 @@ work=$(mktemp -d)
 pids=""
 # shellcheck disable=SC2329 # called by the trap
 cleanup() {
-  for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+  # Nothing to keep: SIGKILL (kube-apiserver's graceful stop can hang once etcd is gone).
+  for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
   for pid in $pids; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
@@ -44,8 +45,10 @@ echo "$token,admin,admin,system:masters" > "$work/tokens.csv"
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" --cert-dir "$work/certs" \
   --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$work/sa.pub" \
   --service-account-signing-key-file "$work/sa.key" --service-cluster-ip-range 10.96.0.0/16 \
-  --token-auth-file "$work/tokens.csv" --authorization-mode RBAC > "$work/apiserver.log" 2>&1 &
-pids="$pids $!"
+  --token-auth-file "$work/tokens.csv" --authorization-mode RBAC \
+  --endpoint-reconciler-type none > "$work/apiserver.log" 2>&1 &
+apiserver=$!
+pids="$pids $apiserver"
 
 cat > "$work/kubeconfig" <<EOF
 apiVersion: v1
@@ -60,11 +63,12 @@ kubectl() { "$kube/kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
 ready=0
 for _ in $(seq 1 120); do
   if kubectl get --raw /readyz >/dev/null 2>&1; then ready=1; break; fi
+  kill -0 "$apiserver" 2>/dev/null || break
   sleep 0.5
 done
 if [ "$ready" -ne 1 ]; then
   echo "kube-apiserver did not become ready:" >&2
-  tail -20 "$work/apiserver.log" "$work/etcd.log" >&2
+  tail -n 20 "$work/apiserver.log" "$work/etcd.log" >&2
   exit 1
 fi
 echo "kube-apiserver $("$kube/kube-apiserver" --version | awk '{print $2}') ready on 127.0.0.1:$api_port"

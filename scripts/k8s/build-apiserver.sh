@@ -3,7 +3,7 @@
 # `kubectl apply --dry-run=server` on loopback (apiserver-dry-run.sh). k8s.io/kubernetes requires its staging
 # modules at v0.0.0 and replaces them with local folders, which `go install` refuses: a wrapper module points
 # every k8s.io/* v0.0.0 requirement at its published v0.<minor>.<patch> instead. etcd is the server module's
-# etcdmain at the version Kubernetes itself requires (Debian's etcd 3.4 is too old).
+# etcdmain (Debian's etcd 3.4 is too old; Kubernetes v1.37.2 itself requires 3.7.0).
 #   build-apiserver.sh            (skips what is already built)
 set -eu
 # shellcheck source=env.sh
@@ -41,7 +41,7 @@ import (
 func main() { etcdmain.Main(os.Args) }
 GO
 cd "$module"
-go get k8s.io/kubernetes/cmd/kube-apiserver@"$version" k8s.io/kubernetes/cmd/kubectl@"$version" go.etcd.io/etcd/server/v3/etcdmain
+go get k8s.io/kubernetes/cmd/kube-apiserver@"$version" k8s.io/kubernetes/cmd/kubectl@"$version" go.etcd.io/etcd/server/v3/etcdmain@"$etcd_version"
 stamp="-X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1"
 stamp="$stamp -X k8s.io/component-base/version.gitMinor=${minor%%.*} -X k8s.io/component-base/version.gitTreeState=clean"
 stamp="$stamp -X k8s.io/client-go/pkg/version.gitVersion=$version"

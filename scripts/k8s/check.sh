@@ -2,7 +2,8 @@
 # Every offline check of the Kubernetes delivery, as CI runs it:
 #   hadolint on the Dockerfile; shellcheck on these scripts; helm lint --strict and a render per value set
 #   (env.sh); strict schema validation and consistency checks of every render, of k8s/ and of the skaffold
-#   verify Job; skaffold.yaml against skaffold's JSON schema; k8s/ equal to a fresh render (no drift).
+#   verify Job; skaffold.yaml against skaffold's JSON schema; k8s/ equal to a fresh render (no drift); and,
+#   when build-apiserver.sh has run, kubectl apply --dry-run=server against a real kube-apiserver.
 # Tools: scripts/install-tools.sh (run first; this script only checks they are there).
 set -eu
 # shellcheck source=env.sh
@@ -51,6 +52,14 @@ step "manifests (k8s/ and the skaffold verify Job)" sh scripts/k8s/check-manifes
 step "skaffold.yaml schema" "$venv/bin/python" scripts/k8s/validate-skaffold.py skaffold.yaml "$skaffold_schema"
 
 step "k8s/ equals a fresh render" sh scripts/k8s/check-drift.sh
+
+# Optional: a real kube-apiserver, when scripts/k8s/build-apiserver.sh has built one (about 15 minutes, once).
+if [ -x "$cache/kube-$apiserver_version/kube-apiserver" ]; then
+  step "kubectl apply --dry-run=server (kube-apiserver $apiserver_version, restricted Pod Security)" \
+    sh scripts/k8s/apiserver-dry-run.sh
+else
+  echo "== skipped: server-side dry run (no kube-apiserver $apiserver_version: scripts/k8s/build-apiserver.sh builds one)"
+fi
 
 echo "k8s: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -41,3 +41,4 @@ need() { # need FILE...: fail unless every tool or file is there
 
 # The real kube-apiserver of the optional server-side dry run (build-apiserver.sh, apiserver-dry-run.sh).
 apiserver_version=v1.37.2
+etcd_version=v3.7.3
