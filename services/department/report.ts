@@ -30,12 +30,12 @@ export async function getDepartmentReport(
 ): Promise<GetDepartmentReportResponse> {
   // fanOut with one branch: a failure becomes "missing" (and is logged), while
   // the caller's own deadline or cancellation still fails the whole call.
-  const users = await fanOut(ctx.signal, { users: () => listMembers(deps, department.id, ctx) }, deps.logger);
+  const users = await fanOut(ctx.signal, { users: () => listMembers(deps, department.id, ctx) }, deps.logger, deps.observeFanOut);
   const members = users.values.users;
   const points =
     members === undefined
       ? undefined
-      : (await fanOut(ctx.signal, { points: () => fetchPoints(deps, members, ctx) }, deps.logger)).values.points;
+      : (await fanOut(ctx.signal, { points: () => fetchPoints(deps, members, ctx) }, deps.logger, deps.observeFanOut)).values.points;
 
   return create(GetDepartmentReportResponseSchema, {
     department: departmentRowToMessage(department),

@@ -18,9 +18,16 @@ export function startDepartmentService(config: DepartmentConfig, logger: Logger)
     logger,
     migrations,
     seed: seedDepartments,
-    mount(server, database) {
-      const users = createUpstream(config.userServiceAddr, { readMaxBytes: config.server.readMaxBytes });
-      const points = createUpstream(config.pointServiceAddr, { readMaxBytes: config.server.readMaxBytes });
+    mount(server, database, observability) {
+      const channel = {
+        channel: config.channel,
+        readMaxBytes: config.server.readMaxBytes,
+        metrics: observability.mesh,
+        // grpc_client_* metrics and client spans, once per logical call.
+        interceptors: [observability.clientInterceptor],
+      };
+      const users = createUpstream(config.userServiceAddr, { ...channel, service: UserService });
+      const points = createUpstream(config.pointServiceAddr, { ...channel, service: PointService });
       server.register(
         DepartmentService,
         createDepartmentService({
@@ -29,6 +36,7 @@ export function startDepartmentService(config: DepartmentConfig, logger: Logger)
           points: createClient(PointService, points.transport),
           logger,
           upstreamTimeoutMs: config.upstreamTimeoutMs,
+          observeFanOut: (branch, outcome) => observability.mesh.fanOutBranches.inc({ branch, outcome }),
         }),
       );
       return [users.close, points.close];

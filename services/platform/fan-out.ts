@@ -4,6 +4,9 @@ import type { Logger } from "./logger.js";
 
 export type Branches = Record<string, () => Promise<unknown>>;
 
+/** Told the outcome of every branch of a fan-out that was not abandoned (e.g. to count it). */
+export type FanOutObserver = (branch: string, outcome: "ok" | "failed") => void;
+
 export interface FanOutResult<B extends Branches> {
   /** Values of the branches that succeeded. */
   readonly values: { [K in keyof B]?: Awaited<ReturnType<B[K]>> };
@@ -16,7 +19,12 @@ export interface FanOutResult<B extends Branches> {
  * the signal's reason as soon as `signal` aborts (deadline or cancellation of
  * the inbound call), since the caller no longer wants any answer.
  */
-export async function fanOut<B extends Branches>(signal: AbortSignal, branches: B, logger: Logger): Promise<FanOutResult<B>> {
+export async function fanOut<B extends Branches>(
+  signal: AbortSignal,
+  branches: B,
+  logger: Logger,
+  observe?: FanOutObserver,
+): Promise<FanOutResult<B>> {
   signal.throwIfAborted();
   const names = Object.keys(branches) as Array<keyof B & string>;
   let onAbort: (() => void) | undefined;
@@ -30,6 +38,7 @@ export async function fanOut<B extends Branches>(signal: AbortSignal, branches: 
     const missing: Array<keyof B & string> = [];
     settled.forEach((result, i) => {
       const name = names[i] as keyof B & string;
+      observe?.(name, result.status === "fulfilled" ? "ok" : "failed");
       if (result.status === "fulfilled") values[name] = result.value as Awaited<ReturnType<B[typeof name]>>;
       else {
         missing.push(name);

@@ -7,6 +7,9 @@ import type { Logger } from "./logger.js";
 /** The remote address of the caller, set by the server from the socket. */
 export const peerKey = createContextKey<string>("", { description: "remote address of the caller" });
 
+/** The caller's address and port: tells the caller's connections apart. */
+export const connectionKey = createContextKey<string>("", { description: "remote address and port of the caller" });
+
 /** Upstream codes a caller may see as they are: they describe the mesh, not the caller's request. */
 const PASS_THROUGH_UPSTREAM = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.Canceled, Code.ResourceExhausted]);
 

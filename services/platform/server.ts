@@ -9,8 +9,9 @@ import type { DescService } from "@bufbuild/protobuf";
 import { createContextValues, type ConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { limitConnectionAge } from "./connection-age.js";
 import { HealthRegistry, registerHealth, ServingStatus } from "./health.js";
-import { createServerInterceptor, peerKey } from "./interceptors.js";
+import { connectionKey, createServerInterceptor, peerKey } from "./interceptors.js";
 import type { Logger } from "./logger.js";
 import { registerReflection } from "./reflection.js";
 import type { ServerConfig } from "./service-config.js";
@@ -79,9 +80,13 @@ export function createServer(options: ServerOptions): Server {
         ],
         readMaxBytes: config.readMaxBytes,
         writeMaxBytes: config.writeMaxBytes,
-        contextValues: (req) => createContextValues().set(peerKey, req.socket?.remoteAddress ?? ""),
+        contextValues: (req) =>
+          createContextValues()
+            .set(peerKey, req.socket?.remoteAddress ?? "")
+            .set(connectionKey, `${req.socket?.remoteAddress ?? ""}:${req.socket?.remotePort ?? ""}`),
       });
       h2 = http2.createServer(handler);
+      limitConnectionAge(h2, { maxAgeMs: config.maxConnectionAgeMs, graceMs: config.maxConnectionAgeGraceMs });
       h2.on("session", (session) => {
         sessions.add(session);
         session.once("close", () => sessions.delete(session));

@@ -1,5 +1,6 @@
 // The configuration every service shares: listeners, database, logging, seeding, telemetry.
 // Each service's config.ts adds its own fields (upstream addresses) on top.
+import { readChannelConfig, type ChannelConfig } from "./channel/config.js";
 import { type Env, EnvReader } from "./config.js";
 
 export const SERVICE_NAMES = ["user", "point", "department", "beer"] as const;
@@ -22,6 +23,13 @@ export interface ServerConfig {
   readonly httpPort: number;
   /** How long in-flight calls may run after SIGTERM before their connections are cut. */
   readonly shutdownGraceMs: number;
+  /**
+   * Close each HTTP/2 connection gracefully after about this long (0: never),
+   * so long-lived clients spread over replicas added since.
+   */
+  readonly maxConnectionAgeMs: number;
+  /** Open calls on a connection closed for its age get this long to finish. */
+  readonly maxConnectionAgeGraceMs: number;
   /** Largest request message accepted, in bytes. */
   readonly readMaxBytes: number;
   /** Largest response message sent, in bytes. */
@@ -53,6 +61,8 @@ export interface ServiceConfig {
   readonly migrateOnStart: boolean;
   /** Default deadline of outbound calls, shortened to the inbound call's remaining time. */
   readonly upstreamTimeoutMs: number;
+  /** Pooling, balancing and retries of outbound calls. */
+  readonly channel: ChannelConfig;
   /**
    * Admin HTTP port (<P>_ADMIN_PORT) serving /metrics, /healthz and /readyz on the server's host.
    * Default 9091 (user), 9092 (point), 9093 (department), 9094 (beer); 0 picks a free port; -1 disables it.
@@ -83,6 +93,8 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
       port,
       httpPort: reader.int(`${p}_HTTP_PORT`, ports.http, -1, 65535),
       shutdownGraceMs: reader.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+      maxConnectionAgeMs: reader.int("MAX_CONNECTION_AGE_MS", 300_000, 0, 86_400_000),
+      maxConnectionAgeGraceMs: reader.int("MAX_CONNECTION_AGE_GRACE_MS", 30_000, 0, 3_600_000),
       readMaxBytes: reader.int("READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       writeMaxBytes: reader.int("WRITE_MAX_BYTES", 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     }),
@@ -98,6 +110,7 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
     seed: reader.bool("SEED", false),
     migrateOnStart: reader.bool("MIGRATE_ON_START", true),
     upstreamTimeoutMs: reader.int("UPSTREAM_TIMEOUT_MS", 2_000, 1, 600_000),
+    channel: readChannelConfig(reader),
     adminPort: reader.int(`${p}_ADMIN_PORT`, port === 0 ? 0 : ports.admin, -1, 65535),
     tracing: readTracingEnabled(reader),
   });

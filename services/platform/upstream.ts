@@ -1,27 +1,90 @@
-// Outbound clients are built here, one transport per upstream, so the channel
-// layer can replace the transport without touching handlers; and every outbound
-// call carries the inbound call's remaining deadline and cancellation.
-import { Code, ConnectError, type CallOptions, type HandlerContext, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+// Outbound clients are built here, one channel per upstream (pooled, balanced,
+// health-aware, retrying: see channel/), and every outbound call carries the
+// inbound call's remaining deadline and cancellation.
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type CallOptions, type HandlerContext, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Channel, type ChannelEvents, type ChannelStats } from "./channel/channel.js";
+import type { ChannelConfig } from "./channel/config.js";
+import { resolverFor } from "./channel/resolver.js";
+import { interceptTransport } from "./intercept-transport.js";
+import type { MeshMetrics } from "./metrics.js";
+import { grpcCodeName } from "./rpc-metrics.js";
 
 export interface Upstream {
+  /** The target as configured: host:port, a list, or dns:///name:port. */
   readonly address: string;
   readonly transport: Transport;
-  /** Closes the upstream's connections. */
+  stats(): ChannelStats;
+  /** Closes the upstream's connections gracefully. */
   close(): void;
 }
 
 export interface UpstreamOptions {
+  /** The service called: its health is watched on every replica. */
+  readonly service: DescService;
+  readonly channel: ChannelConfig;
   /** Largest response message accepted, in bytes. */
   readonly readMaxBytes: number;
+  /** Pool and retry metrics. */
+  readonly metrics?: MeshMetrics;
+  /** Client interceptors run once per logical call (around retries), e.g. grpc_client_* metrics and spans. */
+  readonly interceptors?: readonly Interceptor[];
 }
 
-/** A gRPC transport over one HTTP/2 connection to host:port. */
-export function createUpstream(address: string, options: UpstreamOptions): Upstream {
-  const baseUrl = `http://${address.replace(/^dns:\/\/\//, "")}`;
-  const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 });
-  const transport = createGrpcTransport({ baseUrl, sessionManager, readMaxBytes: options.readMaxBytes });
-  return { address, transport, close: () => sessionManager.abort() };
+/** A channel to every replica behind `target`. */
+export function createUpstream(target: string, options: UpstreamOptions): Upstream {
+  const config = options.channel;
+  const channel = new Channel({
+    name: target,
+    resolver: resolverFor(target),
+    healthService: options.service.typeName,
+    sessionsPerEndpoint: config.sessionsPerEndpoint,
+    policy: config.policy,
+    resolveIntervalMs: config.resolveIntervalMs,
+    session: { keepaliveMs: config.keepaliveMs, idleTimeoutMs: config.idleTimeoutMs },
+    retry: { maxAttempts: config.retryMaxAttempts, budgetTokens: config.retryBudgetTokens },
+    hedgeDelayMs: config.hedgeDelayMs,
+    readMaxBytes: options.readMaxBytes,
+    ...(options.metrics === undefined ? {} : { events: channelEvents(target, options.metrics) }),
+  });
+  const stopMetrics = options.metrics === undefined ? () => {} : exportChannelMetrics(target, channel, options.metrics);
+  const baseUrl = `http://${target.replace(/^dns:\/\/\//, "").split(",")[0]}`;
+  return {
+    address: target,
+    transport: interceptTransport(channel, options.interceptors ?? [], baseUrl),
+    stats: () => channel.stats(),
+    close() {
+      stopMetrics();
+      channel.close();
+    },
+  };
+}
+
+function channelEvents(upstream: string, metrics: MeshMetrics): ChannelEvents {
+  return {
+    onRetry(method, code) {
+      metrics.retries.inc({ upstream, grpc_service: method.parent.typeName, grpc_method: method.name, grpc_code: grpcCodeName(code) });
+    },
+    onBudgetExhausted() {
+      metrics.retryBudgetExhausted.inc({ upstream });
+    },
+  };
+}
+
+/** Sets the pool gauges from the channel's state every few seconds. */
+function exportChannelMetrics(upstream: string, channel: Channel, metrics: MeshMetrics): () => void {
+  const update = () => {
+    const stats = channel.stats();
+    metrics.poolEndpoints.set({ upstream }, stats.endpoints.filter((e) => e.serving && !e.ejected).length);
+    metrics.poolSessions.set({ upstream, state: "ready" }, stats.endpoints.reduce((n, e) => n + e.openSessions, 0));
+  };
+  update();
+  const timer = setInterval(update, 5_000);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    update();
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ServingStatus } from "../platform/health.js";
 import { createServer, type Server } from "../platform/server.js";
+import type { ServerConfig } from "../platform/service-config.js";
 import { silentLogger, testConfig } from "./harness.js";
 
 export interface FakeServer {
@@ -16,9 +17,13 @@ export async function startFakeServer<S extends DescService>(
   service: S,
   impl: Partial<ServiceImpl<S>>,
   port = 0,
+  overrides: Partial<ServerConfig> = {},
 ): Promise<FakeServer> {
   const config = testConfig("point");
-  const server = createServer({ config: { ...config.server, port, httpPort: -1, shutdownGraceMs: 500 }, logger: silentLogger() });
+  const server = createServer({
+    config: { ...config.server, port, httpPort: -1, shutdownGraceMs: 500, ...overrides },
+    logger: silentLogger(),
+  });
   server.register(service, impl);
   const bound = await server.listen();
   server.health.setAll(ServingStatus.SERVING);

@@ -47,6 +47,7 @@ export async function getUserStatistics(
               .departments,
     },
     deps.logger,
+    deps.observeFanOut,
   );
 
   return create(GetUserStatisticsResponseSchema, {

@@ -43,6 +43,15 @@ export interface ChannelOptions {
   readonly readMaxBytes?: number;
   /** Client interceptors, run for every attempt. */
   readonly interceptors?: readonly Interceptor[];
+  /** Told of retries and refusals, e.g. to count them in metrics. */
+  readonly events?: ChannelEvents;
+}
+
+export interface ChannelEvents {
+  /** An attempt of `method` failed with `code` and is being sent again (transparent: it never reached a server). */
+  onRetry?(method: DescMethodUnary, code: Code, transparent: boolean): void;
+  /** A retry was not made because the budget was spent. */
+  onBudgetExhausted?(): void;
 }
 
 export interface EndpointStats {
@@ -167,15 +176,21 @@ export class Channel implements Transport {
         // at most once per replica.
         if (wasNotSent(err) && this.#hasUntried(tried)) {
           this.#transparentRetries++;
+          this.#options.events?.onRetry?.(method, err.code, true);
           continue;
         }
         if (!isRetryable(method, err)) throw err;
         this.#budget.onFailure();
-        if (attempt >= this.#retry.maxAttempts || !this.#budget.allowRetry()) throw err;
+        if (attempt >= this.#retry.maxAttempts) throw err;
+        if (!this.#budget.allowRetry()) {
+          this.#options.events?.onBudgetExhausted?.();
+          throw err;
+        }
         const wait = backoffMs(attempt, this.#retry);
         if (deadline !== undefined && Date.now() + wait >= deadline) throw err;
         attempt++;
         this.#retries++;
+        this.#options.events?.onRetry?.(method, err.code, false);
         await sleep(wait, undefined, signal === undefined ? {} : { signal }).catch(() => {
           throw err;
         });
@@ -280,11 +295,17 @@ export class Channel implements Transport {
     return false;
   }
 
-  /** Picks a replica: eligible ones first (not yet tried by this call if possible); fails fast when there is none. */
+  /**
+   * Picks a replica: eligible ones first (not yet tried by this call if
+   * possible). When none is eligible but some are only NOT_SERVING, not
+   * ejected, those are tried (a panic mode: readiness flapping everywhere must
+   * not fail calls locally). Fails fast when every replica is ejected.
+   */
   #pick(tried: ReadonlySet<Endpoint>): Endpoint {
     const now = Date.now();
     const all = [...this.#endpoints.values()];
-    const eligible = all.filter((e) => e.eligible(now));
+    let eligible = all.filter((e) => e.eligible(now));
+    if (eligible.length === 0) eligible = all.filter((e) => e.reachable(now));
     const fresh = eligible.filter((e) => !tried.has(e));
     const candidates = fresh.length > 0 ? fresh : eligible;
     if (candidates.length === 0) {

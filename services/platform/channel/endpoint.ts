@@ -73,6 +73,11 @@ export class Endpoint {
     return this.serving && now >= this.#ejectedUntil;
   }
 
+  /** Not ejected, whatever its health says: the fallback when no replica is eligible. */
+  reachable(now: number): boolean {
+    return now >= this.#ejectedUntil;
+  }
+
   get ejected(): boolean {
     return Date.now() < this.#ejectedUntil;
   }
@@ -148,7 +153,7 @@ export class Endpoint {
           }
         }
         await new Promise((resolve) => setTimeout(resolve, delayMs * (0.5 + Math.random())).unref());
-        delayMs = Math.min(delayMs * 2, 2_000);
+        delayMs = Math.min(delayMs * 2, 1_000);
       }
     } finally {
       session.destroy();
