@@ -58,7 +58,16 @@ async function runServer(mode: Mode): Promise<void> {
   // A log line per call, as in production, written where it costs only the formatting.
   const logger = createLogger({ service: "bench", destination: pino.destination({ dest: "/dev/null", sync: false }) });
   const server = createServer({
-    config: { host: "127.0.0.1", port: 0, httpPort: -1, shutdownGraceMs: 1_000, readMaxBytes: 4 << 20, writeMaxBytes: 4 << 20 },
+    config: {
+      host: "127.0.0.1",
+      port: 0,
+      httpPort: -1,
+      shutdownGraceMs: 1_000,
+      maxConnectionAgeMs: 0,
+      maxConnectionAgeGraceMs: 0,
+      readMaxBytes: 4 << 20,
+      writeMaxBytes: 4 << 20,
+    },
     logger,
     ...(mode === "none"
       ? {}
