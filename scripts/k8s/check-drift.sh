@@ -1,5 +1,6 @@
 #!/bin/sh
-# Fails when the plain manifests (default: k8s/) differ from a fresh render of the chart.
+# Fails when the plain manifests (default: k8s/) differ from a fresh render of the chart, or the chart's copy
+# of the Grafana dashboard differs from observability/grafana/mesh-dashboard.json.
 #   check-drift.sh [DIR]
 set -eu
 # shellcheck source=env.sh
@@ -13,3 +14,7 @@ if ! diff -ru "$dir" "$fresh"; then
   exit 1
 fi
 echo "$dir equals a fresh render of helm/"
+if ! cmp -s "$dashboard_source" "$dashboard_copy"; then
+  echo "$dashboard_copy differs from $dashboard_source: run scripts/k8s/render.sh dashboard and commit it"
+  exit 1
+fi

@@ -33,6 +33,10 @@ plain_release=grpc-mesh
 plain_namespace=grpc-mesh
 plain_values=scripts/k8s/values/plain-manifests.yaml
 
+# The chart's copy of the Grafana dashboard kept under observability/ (render.sh dashboard, check-drift.sh).
+dashboard_source="$repo/observability/grafana/mesh-dashboard.json"
+dashboard_copy="$repo/helm/dashboards/grpc-mesh.json"
+
 need() { # need FILE...: fail unless every tool or file is there
   for f in "$@"; do
     [ -e "$f" ] || { echo "missing $f: run scripts/install-tools.sh first" >&2; exit 2; }

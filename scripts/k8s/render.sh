@@ -2,6 +2,8 @@
 # Renders the Helm chart.
 #   render.sh k8s [OUT_DIR]   the plain manifests for `kubectl apply -f k8s/` (default OUT_DIR: k8s/)
 #   render.sh sets OUT_DIR    every CI value set to OUT_DIR/<set>.yaml, with helm tests and hooks
+#   render.sh dashboard       copy the Grafana dashboard (observability/) into the chart, which can read
+#                             only its own files
 set -eu
 # shellcheck source=env.sh
 . "$(dirname -- "$0")/env.sh"
@@ -46,6 +48,7 @@ render_sets() {
 
 case "${1:-}" in
   k8s) render_k8s "${2:-$repo/k8s}" ;;
+  dashboard) cp "$dashboard_source" "$dashboard_copy" ;;
   sets) [ -n "${2:-}" ] || { echo "usage: render.sh sets OUT_DIR" >&2; exit 2; }; render_sets "$2" ;;
-  *) echo "usage: render.sh k8s [OUT_DIR] | render.sh sets OUT_DIR" >&2; exit 2 ;;
+  *) echo "usage: render.sh k8s [OUT_DIR] | render.sh sets OUT_DIR | render.sh dashboard" >&2; exit 2 ;;
 esac
