@@ -108,6 +108,8 @@ Context: service context.
 LOG_LEVEL: {{ $c.logLevel | quote }}
 SEED: {{ $c.seed | toString | quote }}
 SHUTDOWN_GRACE_MS: {{ $c.shutdownGraceMs | int64 | toString | quote }}
+MAX_CONNECTION_AGE_MS: {{ $c.maxConnectionAgeMs | int64 | toString | quote }}
+MAX_CONNECTION_AGE_GRACE_MS: {{ $c.maxConnectionAgeGraceMs | int64 | toString | quote }}
 UPSTREAM_TIMEOUT_MS: {{ $c.upstreamTimeoutMs | int64 | toString | quote }}
 READ_MAX_BYTES: {{ $c.readMaxBytes | int64 | toString | quote }}
 WRITE_MAX_BYTES: {{ $c.writeMaxBytes | int64 | toString | quote }}
