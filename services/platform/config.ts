@@ -87,6 +87,11 @@ export class EnvReader {
     return raw;
   }
 
+  /** Records a problem found by a check of several variables (e.g. two that exclude each other). */
+  fail(name: string, message: string): void {
+    this.#fail(name, message);
+  }
+
   /** Throws one error naming every bad variable. */
   done(): void {
     if (this.#problems.length > 0) throw new ConfigError(this.#problems);

@@ -1,5 +1,6 @@
 // The configuration every service shares: listeners, database, logging, seeding, telemetry.
 // Each service's config.ts adds its own fields (upstream addresses) on top.
+import { readAuthConfig, type AuthConfig } from "./auth-config.js";
 import { readChannelConfig, type ChannelConfig } from "./channel/config.js";
 import { type Env, EnvReader } from "./config.js";
 
@@ -63,6 +64,8 @@ export interface ServiceConfig {
   readonly upstreamTimeoutMs: number;
   /** Pooling, balancing and retries of outbound calls. */
   readonly channel: ChannelConfig;
+  /** Bearer JWT verification and scopes (AUTH_*); off when no key is configured. */
+  readonly auth: AuthConfig;
   /**
    * Admin HTTP port (<P>_ADMIN_PORT) serving /metrics, /healthz and /readyz on the server's host.
    * Default 9091 (user), 9092 (point), 9093 (department), 9094 (beer); 0 picks a free port; -1 disables it.
@@ -111,6 +114,7 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
     migrateOnStart: reader.bool("MIGRATE_ON_START", true),
     upstreamTimeoutMs: reader.int("UPSTREAM_TIMEOUT_MS", 2_000, 1, 600_000),
     channel: readChannelConfig(reader),
+    auth: readAuthConfig(reader),
     adminPort: reader.int(`${p}_ADMIN_PORT`, port === 0 ? 0 : ports.admin, -1, 65535),
     tracing: readTracingEnabled(reader),
   });

@@ -4,6 +4,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { Kysely, Migration } from "kysely";
 import { createAdminServer, type AdminServer } from "./admin-server.js";
+import { createAuthInterceptor } from "./auth.js";
 import { openDatabase, type Database } from "./database.js";
 import type { Logger } from "./logger.js";
 import { migrateToLatest } from "./migrate.js";
@@ -59,10 +60,18 @@ export async function startServiceHost<DB>(options: ServiceHostOptions<DB>): Pro
     await database.close();
     throw err;
   }
+  const auth = createAuthInterceptor({ config: config.auth, logger });
+  if (auth === undefined) {
+    logger.warn("authentication is off (neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set): writes are unauthenticated");
+  } else {
+    const { keys, issuer, audience, requireReads } = config.auth;
+    logger.info({ keys: keys?.kind, issuer, audience, reads: requireReads ? "mesh:read" : "open" }, "authentication on: writes need mesh:write");
+  }
   const server = createServer({
     config: config.server,
     logger,
-    interceptors: options.interceptors ?? [],
+    // Authentication runs first: nothing else is done for a call its caller may not make.
+    interceptors: [...(auth === undefined ? [] : [auth]), ...(options.interceptors ?? [])],
     observer: observability.serverInterceptor,
   });
   const closers = options.mount(server, database, observability) ?? [];

@@ -38,3 +38,10 @@ test("the request id travels to the upstream", () => {
   const options = upstreamCallOptions(context(undefined, { "x-request-id": "abc" }), 2000);
   assert.equal(new Headers(options.headers).get("x-request-id"), "abc");
 });
+
+test("the caller's authorization header travels to the upstream with the request id", () => {
+  const options = upstreamCallOptions(context(undefined, { authorization: "Bearer abc.def.ghi", "x-request-id": "r1" }), 2000);
+  const headers = new Headers(options.headers);
+  assert.deepEqual([headers.get("authorization"), headers.get("x-request-id")], ["Bearer abc.def.ghi", "r1"]);
+  assert.equal(new Headers(upstreamCallOptions(context(undefined), 2000).headers).get("authorization"), null, "none when the caller sent none");
+});

@@ -1,6 +1,6 @@
 // Outbound clients are built here, one channel per upstream (pooled, balanced,
 // health-aware, retrying: see channel/), and every outbound call carries the
-// inbound call's remaining deadline and cancellation.
+// inbound call's remaining deadline, cancellation and credentials.
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions, type HandlerContext, type Interceptor, type Transport } from "@connectrpc/connect";
 import { Channel, type ChannelEvents, type ChannelStats } from "./channel/channel.js";
@@ -89,7 +89,9 @@ function exportChannelMetrics(upstream: string, channel: Channel, metrics: MeshM
 
 /**
  * Options for a call made while serving `ctx`: its signal, a deadline of
- * min(remaining inbound time, defaultTimeoutMs), and the request id. Fails fast
+ * min(remaining inbound time, defaultTimeoutMs), the request id, and the
+ * caller's authorization header (a peer that requires a token for the call
+ * sees the original caller's rights, never more). Fails fast
  * with DEADLINE_EXCEEDED, sending nothing, when the inbound budget is spent
  * (a timeout of 0 would disable the deadline instead).
  */
@@ -99,10 +101,14 @@ export function upstreamCallOptions(ctx: HandlerContext, defaultTimeoutMs: numbe
   if (remaining !== undefined && remaining <= 0) {
     throw new ConnectError("deadline exceeded before the upstream call was sent", Code.DeadlineExceeded);
   }
+  const headers: Record<string, string> = {};
   const requestId = ctx.requestHeader.get("x-request-id");
+  if (requestId !== null) headers["x-request-id"] = requestId;
+  const authorization = ctx.requestHeader.get("authorization");
+  if (authorization !== null) headers.authorization = authorization;
   return {
     signal: ctx.signal,
     timeoutMs: remaining === undefined ? defaultTimeoutMs : Math.max(1, Math.min(remaining, defaultTimeoutMs)),
-    ...(requestId === null ? {} : { headers: { "x-request-id": requestId } }),
+    ...(Object.keys(headers).length === 0 ? {} : { headers }),
   };
 }
