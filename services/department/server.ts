@@ -25,6 +25,8 @@ export function startDepartmentService(config: DepartmentConfig, logger: Logger)
         metrics: observability.mesh,
         // grpc_client_* metrics and client spans, once per logical call.
         interceptors: [observability.clientInterceptor],
+        tls: config.upstreamTls,
+        logger,
       };
       const users = createUpstream(config.userServiceAddr, { ...channel, service: UserService });
       const points = createUpstream(config.pointServiceAddr, { ...channel, service: PointService });

@@ -1,7 +1,8 @@
 // One server per service process: gRPC, gRPC-Web and Connect on an h2c port,
 // the same handlers on an HTTP/1.1 port (cleartext HTTP/2 cannot be negotiated,
 // and sniffing the preface on one port cost throughput), gRPC health and
-// reflection, and a graceful stop.
+// reflection, and a graceful stop. With a certificate the gRPC port serves TLS
+// (or mTLS) and HTTP/1.1 through ALPN, and the cleartext HTTP/1.1 port is off.
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -15,6 +16,7 @@ import { connectionKey, createServerInterceptor, peerKey } from "./interceptors.
 import type { Logger } from "./logger.js";
 import { registerReflection } from "./reflection.js";
 import type { ServerConfig } from "./service-config.js";
+import { createGrpcListener, type GrpcListener } from "./tls-server.js";
 
 export interface ServerOptions {
   readonly config: ServerConfig;
@@ -51,8 +53,9 @@ export function createServer(options: ServerOptions): Server {
   const stoppingController = new AbortController();
   const mounted: Array<(router: ConnectRouter) => void> = [];
   const services: DescService[] = [];
-  let h2: http2.Http2Server | undefined;
+  let h2: http2.Http2Server | http2.Http2SecureServer | undefined;
   let h1: http.Server | undefined;
+  let listener: GrpcListener | undefined;
   const sessions = new Set<http2.ServerHttp2Session>();
   let stopped: Promise<void> | undefined;
 
@@ -85,7 +88,8 @@ export function createServer(options: ServerOptions): Server {
             .set(peerKey, req.socket?.remoteAddress ?? "")
             .set(connectionKey, `${req.socket?.remoteAddress ?? ""}:${req.socket?.remotePort ?? ""}`),
       });
-      h2 = http2.createServer(handler);
+      listener = createGrpcListener({ tls: config.tls, serverOptions: {}, handler, logger });
+      h2 = listener.server;
       limitConnectionAge(h2, { maxAgeMs: config.maxConnectionAgeMs, graceMs: config.maxConnectionAgeGraceMs });
       h2.on("session", (session) => {
         sessions.add(session);
@@ -93,12 +97,14 @@ export function createServer(options: ServerOptions): Server {
       });
       const port = await listenOn(h2, config.port, config.host);
       let httpPort: number | undefined;
-      if (config.httpPort >= 0) {
+      // Under TLS a cleartext port would let callers bypass it: HTTP/1.1 is served on the TLS port instead.
+      if (config.httpPort >= 0 && listener.security !== "h2c") logger.info("TLS on: the cleartext HTTP/1.1 port is off; HTTP/1.1 is served on the gRPC port");
+      if (config.httpPort >= 0 && listener.security === "h2c") {
         h1 = http.createServer(handler);
         h1.keepAliveTimeout = 5_000;
         httpPort = await listenOn(h1, config.httpPort, config.host);
       }
-      logger.info({ port, http_port: httpPort, host: config.host }, "listening");
+      logger.info({ port, http_port: httpPort, host: config.host, security: listener.security }, "listening");
       return { port, httpPort };
     },
     stop() {
@@ -108,14 +114,17 @@ export function createServer(options: ServerOptions): Server {
         const closing = [h2 && closed(h2), h1 && closed(h1)];
         for (const session of sessions) session.close();
         h1?.closeIdleConnections();
+        listener?.closeIdleHttp1Connections();
         const graceful = Promise.all(closing);
         const timer = setTimeout(() => {
           logger.warn({ sessions: sessions.size }, "grace period over: closing remaining connections");
           for (const session of sessions) session.destroy();
           h1?.closeAllConnections();
+          listener?.destroyHttp1Connections();
         }, config.shutdownGraceMs);
         await graceful;
         clearTimeout(timer);
+        listener?.close();
         logger.info("server stopped");
       })();
       return stopped;
@@ -123,7 +132,7 @@ export function createServer(options: ServerOptions): Server {
   };
 }
 
-function listenOn(server: http.Server | http2.Http2Server, port: number, host: string): Promise<number> {
+function listenOn(server: http.Server | http2.Http2Server | http2.Http2SecureServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -133,6 +142,6 @@ function listenOn(server: http.Server | http2.Http2Server, port: number, host: s
   });
 }
 
-function closed(server: http.Server | http2.Http2Server): Promise<void> {
+function closed(server: http.Server | http2.Http2Server | http2.Http2SecureServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }

@@ -3,6 +3,7 @@
 import { readAuthConfig, type AuthConfig } from "./auth-config.js";
 import { readChannelConfig, type ChannelConfig } from "./channel/config.js";
 import { type Env, EnvReader } from "./config.js";
+import { readTlsConfig, type ClientTlsConfig, type ServerTlsConfig } from "./tls-config.js";
 
 export const SERVICE_NAMES = ["user", "point", "department", "beer"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -35,6 +36,11 @@ export interface ServerConfig {
   readonly readMaxBytes: number;
   /** Largest response message sent, in bytes. */
   readonly writeMaxBytes: number;
+  /**
+   * TLS_CERT_FILE / TLS_KEY_FILE (and TLS_CLIENT_CA_FILE for mTLS): the gRPC port serves TLS, with
+   * HTTP/1.1 on the same port through ALPN, and the cleartext HTTP/1.1 port is off. Undefined: h2c.
+   */
+  readonly tls?: ServerTlsConfig | undefined;
 }
 
 export interface DatabaseConfig {
@@ -64,6 +70,8 @@ export interface ServiceConfig {
   readonly upstreamTimeoutMs: number;
   /** Pooling, balancing and retries of outbound calls. */
   readonly channel: ChannelConfig;
+  /** TLS of outbound calls (UPSTREAM_TLS_*); undefined: cleartext. */
+  readonly upstreamTls?: ClientTlsConfig | undefined;
   /** Bearer JWT verification and scopes (AUTH_*); off when no key is configured. */
   readonly auth: AuthConfig;
   /**
@@ -89,6 +97,7 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
   const ports = DEFAULT_PORTS[service];
   const dataRoot = reader.string("DATA_DIR", ".data");
   const port = reader.port(`${p}_PORT`, ports.grpc);
+  const tls = readTlsConfig(reader);
   return Object.freeze({
     service,
     server: Object.freeze({
@@ -100,6 +109,7 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
       maxConnectionAgeGraceMs: reader.int("MAX_CONNECTION_AGE_GRACE_MS", 30_000, 0, 3_600_000),
       readMaxBytes: reader.int("READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       writeMaxBytes: reader.int("WRITE_MAX_BYTES", 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      tls: tls.server,
     }),
     database: Object.freeze({
       url: reader.string([`${p}_DATABASE_URL`, "DATABASE_URL"]),
@@ -114,6 +124,7 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
     migrateOnStart: reader.bool("MIGRATE_ON_START", true),
     upstreamTimeoutMs: reader.int("UPSTREAM_TIMEOUT_MS", 2_000, 1, 600_000),
     channel: readChannelConfig(reader),
+    upstreamTls: tls.upstream,
     auth: readAuthConfig(reader),
     adminPort: reader.int(`${p}_ADMIN_PORT`, port === 0 ? 0 : ports.admin, -1, 65535),
     tracing: readTracingEnabled(reader),

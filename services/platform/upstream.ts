@@ -1,14 +1,20 @@
 // Outbound clients are built here, one channel per upstream (pooled, balanced,
 // health-aware, retrying: see channel/), and every outbound call carries the
-// inbound call's remaining deadline, cancellation and credentials.
+// inbound call's remaining deadline, cancellation and credentials. With
+// UPSTREAM_TLS_* the connections are TLS, presenting a client certificate for mTLS.
+import { isIP } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions, type HandlerContext, type Interceptor, type Transport } from "@connectrpc/connect";
 import { Channel, type ChannelEvents, type ChannelStats } from "./channel/channel.js";
 import type { ChannelConfig } from "./channel/config.js";
 import { resolverFor } from "./channel/resolver.js";
+import type { TlsConnectOptions } from "./channel/session.js";
 import { interceptTransport } from "./intercept-transport.js";
+import type { Logger } from "./logger.js";
 import type { MeshMetrics } from "./metrics.js";
 import { grpcCodeName } from "./rpc-metrics.js";
+import type { ClientTlsConfig } from "./tls-config.js";
+import { loadTlsFiles, type TlsFiles } from "./tls-files.js";
 
 export interface Upstream {
   /** The target as configured: host:port, a list, or dns:///name:port. */
@@ -29,11 +35,16 @@ export interface UpstreamOptions {
   readonly metrics?: MeshMetrics;
   /** Client interceptors run once per logical call (around retries), e.g. grpc_client_* metrics and spans. */
   readonly interceptors?: readonly Interceptor[];
+  /** TLS to the upstream (its files are reloaded when they change); undefined: cleartext h2c. */
+  readonly tls?: ClientTlsConfig | undefined;
+  /** Where TLS file reloads are logged; needed with `tls`. */
+  readonly logger?: Logger;
 }
 
 /** A channel to every replica behind `target`. */
 export function createUpstream(target: string, options: UpstreamOptions): Upstream {
   const config = options.channel;
+  const tls = options.tls === undefined ? undefined : upstreamTls(target, options.tls, options.logger);
   const channel = new Channel({
     name: target,
     resolver: resolverFor(target),
@@ -46,9 +57,10 @@ export function createUpstream(target: string, options: UpstreamOptions): Upstre
     hedgeDelayMs: config.hedgeDelayMs,
     readMaxBytes: options.readMaxBytes,
     ...(options.metrics === undefined ? {} : { events: channelEvents(target, options.metrics) }),
+    ...(tls === undefined ? {} : { tls: tls.connectOptions }),
   });
   const stopMetrics = options.metrics === undefined ? () => {} : exportChannelMetrics(target, channel, options.metrics);
-  const baseUrl = `http://${target.replace(/^dns:\/\/\//, "").split(",")[0]}`;
+  const baseUrl = `${tls === undefined ? "http" : "https"}://${target.replace(/^dns:\/\/\//, "").split(",")[0]}`;
   return {
     address: target,
     transport: interceptTransport(channel, options.interceptors ?? [], baseUrl),
@@ -56,6 +68,37 @@ export function createUpstream(target: string, options: UpstreamOptions): Upstre
     close() {
       stopMetrics();
       channel.close();
+      tls?.files.close();
+    },
+  };
+}
+
+/**
+ * The TLS options of every connection to `target`. Replicas of a dns:/// target
+ * are dialled by IP address, so their certificates are checked against the DNS
+ * name (or UPSTREAM_TLS_SERVER_NAME); a host:port target is checked against its host.
+ */
+function upstreamTls(target: string, config: ClientTlsConfig, logger: Logger | undefined): { files: TlsFiles; connectOptions: TlsConnectOptions } {
+  if (logger === undefined) throw new Error("createUpstream: a logger is needed with tls");
+  const files = loadTlsFiles({
+    paths: { ca: config.caFile, cert: config.certFile, key: config.keyFile },
+    role: `upstream ${target}`,
+    reloadIntervalMs: config.reloadIntervalMs,
+    logger,
+  });
+  const dnsName = /^dns:\/\/\/(.+):\d+$/.exec(target)?.[1];
+  const serverName = config.serverName ?? (dnsName !== undefined && isIP(dnsName) === 0 ? dnsName : undefined);
+  return {
+    files,
+    connectOptions: () => {
+      const { ca, cert, key } = files.current();
+      return {
+        ALPNProtocols: ["h2"],
+        minVersion: "TLSv1.2",
+        ...(ca === undefined ? {} : { ca }),
+        ...(cert === undefined || key === undefined ? {} : { cert, key }),
+        ...(serverName === undefined ? {} : { servername: serverName }),
+      };
     },
   };
 }

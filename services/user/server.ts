@@ -26,6 +26,8 @@ export function startUserService(config: UserConfig, logger: Logger): Promise<Se
         metrics: observability.mesh,
         // grpc_client_* metrics and client spans, once per logical call.
         interceptors: [observability.clientInterceptor],
+        tls: config.upstreamTls,
+        logger,
       };
       const points = createUpstream(config.pointServiceAddr, { ...channel, service: PointService });
       const departments = createUpstream(config.departmentServiceAddr, { ...channel, service: DepartmentService });

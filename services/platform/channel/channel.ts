@@ -18,7 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Endpoint, type EjectionOptions } from "./endpoint.js";
 import type { Resolver } from "./resolver.js";
 import { backoffMs, DEFAULT_RETRY_OPTIONS, isRetryable, RetryBudget, wasNotSent, type RetryOptions } from "./retry.js";
-import type { SessionOptions } from "./session.js";
+import { isTlsFailure, type SessionOptions, type TlsConnectOptions } from "./session.js";
 
 export type BalancingPolicy = "round_robin" | "least_outstanding";
 
@@ -45,6 +45,8 @@ export interface ChannelOptions {
   readonly interceptors?: readonly Interceptor[];
   /** Told of retries and refusals, e.g. to count them in metrics. */
   readonly events?: ChannelEvents;
+  /** TLS options of every connection (read at each dial); undefined: cleartext h2c. */
+  readonly tls?: TlsConnectOptions;
 }
 
 export interface ChannelEvents {
@@ -255,8 +257,10 @@ export class Channel implements Transport {
       endpoint.recordSuccess();
       return res;
     } catch (e) {
-      endpoint.recordFailure(ConnectError.from(e));
-      throw e;
+      // connect-node reports TLS failures as INTERNAL; like gRPC, the channel says UNAVAILABLE.
+      const err = isTlsFailure(e) ? new ConnectError(`TLS with ${endpoint.address} failed`, Code.Unavailable, undefined, undefined, e) : e;
+      endpoint.recordFailure(ConnectError.from(err));
+      throw err;
     } finally {
       endpoint.inFlight--;
     }
@@ -356,6 +360,7 @@ export class Channel implements Transport {
       ejection: { ...DEFAULT_EJECTION, ...options.ejection },
       readMaxBytes: options.readMaxBytes ?? 16 * 1024 * 1024,
       interceptors: options.interceptors ?? [],
+      tls: options.tls,
       onConnectionFailure: () => {
         // Replicas move in Kubernetes: a failed connection is a reason to look again (at most once a second).
         if (options.resolver.dynamic && Date.now() - this.#lastResolve > 1_000) void this.#resolve().catch(() => undefined);

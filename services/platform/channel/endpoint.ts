@@ -5,7 +5,7 @@ import { createClient, Code, ConnectError, type Interceptor, type Transport } fr
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../../gen/grpc/health/v1/health_pb.js";
 import { isTransportFailure } from "./retry.js";
-import { ChannelSession, type SessionOptions } from "./session.js";
+import { ChannelSession, type SessionOptions, type TlsConnectOptions } from "./session.js";
 
 export interface EjectionOptions {
   /** Consecutive transport failures that eject an endpoint. */
@@ -26,6 +26,8 @@ export interface EndpointOptions {
   readonly interceptors: readonly Interceptor[];
   /** Told when the endpoint's connection fails, so the channel can re-resolve. */
   readonly onConnectionFailure: () => void;
+  /** TLS for every connection to the replica, health watch included; undefined: h2c. */
+  readonly tls?: TlsConnectOptions | undefined;
 }
 
 interface Lane {
@@ -51,9 +53,9 @@ export class Endpoint {
   constructor(address: string, options: EndpointOptions) {
     this.address = address;
     this.#options = options;
-    const baseUrl = `http://${address}`;
+    const baseUrl = this.#baseUrl();
     this.#lanes = Array.from({ length: Math.max(1, options.sessions) }, () => {
-      const session = new ChannelSession(baseUrl, options.session);
+      const session = new ChannelSession(baseUrl, options.session, options.tls);
       session.onFailure = () => options.onConnectionFailure();
       return {
         session,
@@ -126,10 +128,15 @@ export class Endpoint {
     for (const lane of this.#lanes) lane.session.close();
   }
 
+  #baseUrl(): string {
+    return `${this.#options.tls === undefined ? "http" : "https"}://${this.address}`;
+  }
+
   async #watchHealth(service: string): Promise<void> {
     // A session of its own, so the long-lived stream never holds a call lane.
-    const session = new ChannelSession(`http://${this.address}`, { ...this.#options.session, idleTimeoutMs: 0 });
-    const health = createClient(Health, createGrpcTransport({ baseUrl: `http://${this.address}`, sessionManager: session }));
+    const baseUrl = this.#baseUrl();
+    const session = new ChannelSession(baseUrl, { ...this.#options.session, idleTimeoutMs: 0 }, this.#options.tls);
+    const health = createClient(Health, createGrpcTransport({ baseUrl, sessionManager: session }));
     const signal = this.#closing.signal;
     let delayMs = 100;
     try {

@@ -17,6 +17,12 @@ export interface SessionOptions {
   readonly connectTimeoutMs: number;
 }
 
+/**
+ * TLS settings of each new connection (CA, client certificate, server name),
+ * asked for at every dial so that reloaded files apply to new connections.
+ */
+export type TlsConnectOptions = () => http2.SecureClientSessionOptions;
+
 /** Raised when a stream could not be started: the call was never sent, so any method may be retried. */
 export class NotSentError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -25,9 +31,26 @@ export class NotSentError extends Error {
   }
 }
 
+/** OpenSSL and Node codes of a failed TLS handshake or certificate check. */
+const TLS_FAILURE = /^(ERR_SSL_|ERR_TLS_|ERR_OSSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/;
+
+/**
+ * True when a call failed because TLS could not be set up with the peer (an
+ * untrusted or mismatched certificate, a refused client certificate): the
+ * peer processed nothing, and gRPC reports such calls as UNAVAILABLE.
+ */
+export function isTlsFailure(err: unknown): boolean {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && TLS_FAILURE.test(code)) return true;
+  }
+  return false;
+}
+
 export class ChannelSession {
   readonly authority: string;
   readonly #options: SessionOptions;
+  readonly #tls: TlsConnectOptions | undefined;
   #session: http2.ClientHttp2Session | undefined;
   #connecting: Promise<http2.ClientHttp2Session> | undefined;
   #active = 0;
@@ -36,9 +59,11 @@ export class ChannelSession {
   /** Called when the connection fails or is lost (not on an orderly idle close). */
   onFailure: ((err: Error) => void) | undefined;
 
-  constructor(authority: string, options: SessionOptions) {
+  /** `authority` is http://host:port, or https://host:port with `tls` (then the connection is TLS, ALPN h2). */
+  constructor(authority: string, options: SessionOptions, tls?: TlsConnectOptions) {
     this.authority = authority;
     this.#options = options;
+    this.#tls = tls;
   }
 
   get state(): SessionState {
@@ -114,7 +139,7 @@ export class ChannelSession {
 
   #connect(): Promise<http2.ClientHttp2Session> {
     return new Promise((resolve, reject) => {
-      const session = http2.connect(this.authority);
+      const session = this.#tls === undefined ? http2.connect(this.authority) : http2.connect(this.authority, this.#tls());
       const timer = setTimeout(() => {
         session.destroy();
         reject(new NotSentError(`no connection to ${this.authority} within ${this.#options.connectTimeoutMs} ms`));
