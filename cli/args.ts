@@ -12,6 +12,7 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   json: { type: "boolean", description: "print proto3 JSON instead of tables (errors too, on stderr)" },
   timeout: { type: "string", value: "MS", description: `deadline of each call in milliseconds (default ${DEFAULT_TIMEOUT_MS})` },
+  token: { type: "string", value: "JWT", description: "bearer token sent as authorization on every call (env MESH_TOKEN); writes need mesh:write" },
   ...Object.fromEntries(
     MESH_SERVICE_NAMES.map((name) => {
       const { flag, env, defaultAddr } = MESH_SERVICES[name];

@@ -77,5 +77,6 @@ export function errorReport(err: unknown): ErrorReport {
 export function formatErrorReport(report: ErrorReport): string {
   const lines = [`mesh: ${report.code}: ${report.message}`];
   for (const v of report.fieldViolations) lines.push(`  ${v.field}: ${v.description}`);
+  if (report.code === "UNAUTHENTICATED") lines.push("  pass a bearer token with --token or MESH_TOKEN (npm start prints a development token)");
   return lines.join("\n") + "\n";
 }

@@ -14,7 +14,7 @@ import { resolveAddresses } from "./services.js";
 export interface CliIo {
   readonly stdout: Writer;
   readonly stderr: Writer;
-  /** Where service addresses come from when no flag gives them (USER_SERVICE_ADDR, ...). */
+  /** Where service addresses (USER_SERVICE_ADDR, ...) and the token (MESH_TOKEN) come from when no flag gives them. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Aborts running calls (Ctrl-C); `beers watch` ends normally on it. */
   readonly signal?: AbortSignal;
@@ -34,7 +34,8 @@ async function runCommand(parsed: CommandLine, io: CliIo): Promise<number> {
   const { spec, input, globals, timeoutMs } = parsed;
   const json = globals.json === true;
   const signal = io.signal ?? new AbortController().signal;
-  const connections = openConnections(resolveAddresses(globals, io.env));
+  const token = typeof globals.token === "string" ? globals.token.trim() : io.env.MESH_TOKEN?.trim();
+  const connections = openConnections(resolveAddresses(globals, io.env), { token: token === "" ? undefined : token });
   const ctx: CommandContext = {
     connections,
     stdout: io.stdout,
