@@ -2,7 +2,8 @@
 // grpcurl, buf curl (gRPC, gRPC-Web, Connect) and curl (Connect over HTTP/1.1
 // and h2c). Each caller checks its tool's own conventions (exit codes, HTTP
 // statuses, HTTP version) before it answers, so a scenario written once runs
-// through all of them and asserts on codes and values only.
+// through all of them and asserts on codes and values only. A caller made with
+// a token sends it on every call ("authorization: Bearer <token>").
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { BadRequestSchema, ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
@@ -160,13 +161,19 @@ function decodeJsonDetail(detail: Json): Detail {
   }
 }
 
-export function grpcurlCaller(tools: Tools, endpoints: Endpoints): Caller {
+/** The header every tool takes with -H. */
+function authorizationHeader(token: string | undefined): string[] {
+  return token === undefined ? [] : ["-H", `authorization: Bearer ${token}`];
+}
+
+export function grpcurlCaller(tools: Tools, endpoints: Endpoints, token?: string): Caller {
   const target = (service: ServiceName) => `127.0.0.1:${endpoints[service].grpcPort}`;
+  const auth = authorizationHeader(token);
   return {
     name: "grpcurl",
     fieldMask: (paths) => ({ paths }),
     async call(service, method, request) {
-      const result = await run(tools.grpcurl, ["-plaintext", "-format-error", "-d", JSON.stringify(request), target(service), fullMethod(service, method)]);
+      const result = await run(tools.grpcurl, ["-plaintext", "-format-error", ...auth, "-d", JSON.stringify(request), target(service), fullMethod(service, method)]);
       if (result.code === 0) return { ok: true, message: JSON.parse(result.stdout) };
       // grpcurl exits 64 + the status code of a failed RPC.
       assert.ok(result.code !== null && result.code > 64 && result.code <= 80, `grpcurl did not get an RPC status: ${describeRun(result)}`);
@@ -178,7 +185,7 @@ export function grpcurlCaller(tools: Tools, endpoints: Endpoints): Caller {
     openStream(service, method, request) {
       // -max-time bounds a stream nobody stops; tests stop it once they have seen what they wait for.
       return liveStream(
-        spawnLive(tools.grpcurl, ["-plaintext", "-max-time", "120", "-d", JSON.stringify(request), target(service), fullMethod(service, method)]),
+        spawnLive(tools.grpcurl, ["-plaintext", "-max-time", "120", ...auth, "-d", JSON.stringify(request), target(service), fullMethod(service, method)]),
       );
     },
   };
@@ -187,9 +194,9 @@ export function grpcurlCaller(tools: Tools, endpoints: Endpoints): Caller {
 export type BufProtocol = "grpc" | "grpcweb" | "connect";
 
 /** buf curl over h2c: reflection is a bidi stream and needs HTTP/2, so every protocol goes to the gRPC port. */
-export function bufCurlCaller(tools: Tools, endpoints: Endpoints, protocol: BufProtocol): Caller {
+export function bufCurlCaller(tools: Tools, endpoints: Endpoints, protocol: BufProtocol, token?: string): Caller {
   const url = (service: ServiceName, method: string) => `http://127.0.0.1:${endpoints[service].grpcPort}/${fullMethod(service, method)}`;
-  const base = ["curl", "--http2-prior-knowledge", "--protocol", protocol];
+  const base = ["curl", "--http2-prior-knowledge", "--protocol", protocol, ...authorizationHeader(token)];
   return {
     name: `buf curl --protocol ${protocol}`,
     fieldMask: (paths) => paths.join(","),
@@ -216,7 +223,7 @@ export function bufCurlCaller(tools: Tools, endpoints: Endpoints, protocol: BufP
 export type HttpVersion = "1.1" | "h2c";
 
 /** JSON over the Connect protocol with curl: POST to the HTTP/1.1 port, or to the gRPC port with HTTP/2 prior knowledge. */
-export function curlCaller(tools: Tools, endpoints: Endpoints, version: HttpVersion): Caller {
+export function curlCaller(tools: Tools, endpoints: Endpoints, version: HttpVersion, token?: string): Caller {
   return {
     name: `curl Connect JSON over ${version === "1.1" ? "HTTP/1.1" : "h2c"}`,
     fieldMask: (paths) => paths.join(","),
@@ -228,6 +235,7 @@ export function curlCaller(tools: Tools, endpoints: Endpoints, version: HttpVers
         "POST",
         "-H",
         "Content-Type: application/json",
+        ...authorizationHeader(token),
         "--data-binary",
         JSON.stringify(request),
         `http://127.0.0.1:${port}/${fullMethod(service, method)}`,
@@ -269,14 +277,14 @@ export function connectOutcome(response: HttpResponse): Outcome {
   return { ok: false, code, message: body.message ?? "", details: (body.details ?? []).map(decodeBinaryDetail) };
 }
 
-export function allCallers(tools: Tools, endpoints: Endpoints): Caller[] {
+export function allCallers(tools: Tools, endpoints: Endpoints, token?: string): Caller[] {
   return [
-    grpcurlCaller(tools, endpoints),
-    bufCurlCaller(tools, endpoints, "grpc"),
-    bufCurlCaller(tools, endpoints, "grpcweb"),
-    bufCurlCaller(tools, endpoints, "connect"),
-    curlCaller(tools, endpoints, "1.1"),
-    curlCaller(tools, endpoints, "h2c"),
+    grpcurlCaller(tools, endpoints, token),
+    bufCurlCaller(tools, endpoints, "grpc", token),
+    bufCurlCaller(tools, endpoints, "grpcweb", token),
+    bufCurlCaller(tools, endpoints, "connect", token),
+    curlCaller(tools, endpoints, "1.1", token),
+    curlCaller(tools, endpoints, "h2c", token),
   ];
 }
 

@@ -109,8 +109,25 @@ export function statusDetails(metadata: grpc.Metadata | undefined): Detail[] {
   });
 }
 
-export function rawClient(address: string): grpc.Client {
-  return new grpc.Client(address, grpc.credentials.createInsecure());
+/**
+ * A generic grpc-js client; with a token, every call carries it as
+ * authorization metadata (an interceptor: grpc-js refuses call credentials on
+ * an insecure channel).
+ */
+export function rawClient(address: string, token?: string): grpc.Client {
+  const interceptors: grpc.Interceptor[] =
+    token === undefined
+      ? []
+      : [
+          (options, nextCall) =>
+            new grpc.InterceptingCall(nextCall(options), {
+              start(metadata, listener, next) {
+                metadata.set("authorization", `Bearer ${token}`);
+                next(metadata, listener);
+              },
+            }),
+        ];
+  return new grpc.Client(address, grpc.credentials.createInsecure(), { interceptors });
 }
 
 export { grpc };

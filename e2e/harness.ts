@@ -3,7 +3,8 @@
 // waiting for its SERVING table) — or, for tests that must stop and restart
 // one service, the same four processes started one by one. Everything it
 // starts runs in its own process group and is stopped at the end; logs go to
-// a file whose path is printed.
+// a file whose path is printed. Writes need a token: the harness gives the
+// mesh an AUTH_JWT_SECRET of its own and mints tokens with it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, type WriteStream } from "node:fs";
@@ -11,6 +12,7 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { randomSecret, signToken, type TokenOptions } from "../services/platform/auth-token.js";
 import type { Endpoints } from "./callers.js";
 import { SERVICE_NAMES, type ServiceName } from "./mesh-facts.js";
 import { REPO_ROOT } from "./tools.js";
@@ -94,12 +96,14 @@ async function pickPorts(): Promise<MeshPorts> {
 /**
  * The environment of the mesh: the caller's, without anything that would
  * redirect a service elsewhere (per-service ports, URLs, schemas, peers,
- * SEED), plus the database and the picked ports.
+ * SEED) or change its security (AUTH_*, TLS_*, UPSTREAM_TLS*), plus the
+ * database and the picked ports.
  */
 function meshEnv(databaseUrl: string, ports: MeshPorts, extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(USER|POINT|DEPARTMENT|BEER)_/.test(key)) continue;
+    if (/^(AUTH_|TLS_|UPSTREAM_TLS)/.test(key)) continue;
     if (["DATABASE_URL", "DATA_DIR", "SEED", "MIGRATE_ON_START", "NODE_TEST_CONTEXT"].includes(key)) continue;
     env[key] = value;
   }
@@ -200,13 +204,29 @@ export interface MeshOptions {
    * it returns undefined for use DATABASE_URL.
    */
   readonly databaseUrlFor?: (service: ServiceName, url: string) => string | undefined;
-  /** More environment for every service. */
+  /** More environment for every service (AUTH_JWT_SECRET here replaces the harness's own). */
   readonly env?: Readonly<Record<string, string>>;
 }
 
-export interface Mesh {
+/** How the suite gets tokens for a mesh whose AUTH_JWT_SECRET it chose. */
+export interface MeshAuth {
+  /** A token with mesh:read and mesh:write, valid for the whole run. */
+  readonly token: string;
+  /** Another token signed with the mesh's secret (other scopes, an expiry in the past, ...). */
+  mintToken(options?: Omit<TokenOptions, "secret">): Promise<string>;
+}
+
+async function meshAuth(options: MeshOptions): Promise<{ auth: MeshAuth; env: Record<string, string> }> {
+  const secret = options.env?.AUTH_JWT_SECRET ?? randomSecret();
+  const mintToken = (token: Omit<TokenOptions, "secret"> = {}) => signToken({ ...token, secret });
+  return { auth: { token: await mintToken({ subject: "e2e", expiresInSeconds: 6 * 3600 }), mintToken }, env: { AUTH_JWT_SECRET: secret } };
+}
+
+export interface Mesh extends MeshAuth {
   readonly endpoints: MeshPorts;
   readonly database: FreshDatabase;
+  /** The development token start.ts printed (export TOKEN=...), as a developer would copy it. */
+  readonly printedToken: string | undefined;
   /** How long the mesh took to print its SERVING table. */
   readonly startupMs: number;
   readonly logPath: string;
@@ -224,10 +244,19 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   const started = performance.now();
   const database = await createFreshDatabase();
   const ports = await pickPorts();
-  const env = meshEnv(database.url, ports, { ...databaseUrlEnv(options, database.url), ...options.env });
+  const { auth, env: authEnv } = await meshAuth(options);
+  const env = meshEnv(database.url, ports, { ...authEnv, ...databaseUrlEnv(options, database.url), ...options.env });
   const log = new MeshLog();
   const { child, exit } = spawnNode(["scripts/start.ts"], env);
   log.attach("", child);
+  let printedToken: string | undefined;
+  let pending = "";
+  child.stdout!.on("data", (chunk: string) => {
+    // Whole lines only: a chunk may end in the middle of the token.
+    const lines = (pending + chunk).split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) printedToken ??= /^export TOKEN=(\S+)$/.exec(line)?.[1];
+  });
   try {
     await waitForTable(child, exit, ports, log);
   } catch (err) {
@@ -238,6 +267,10 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   }
   const startupMs = performance.now() - started;
   return {
+    ...auth,
+    get printedToken() {
+      return printedToken;
+    },
     endpoints: ports,
     database,
     startupMs,
@@ -291,7 +324,7 @@ export interface ServiceProcess {
   readonly exit: Promise<Exit>;
 }
 
-export interface ServiceSet {
+export interface ServiceSet extends MeshAuth {
   readonly endpoints: MeshPorts;
   readonly database: FreshDatabase;
   readonly logPath: string;
@@ -316,7 +349,8 @@ export interface ServiceSet {
 export async function startServices(options: MeshOptions = {}): Promise<ServiceSet> {
   const database = await createFreshDatabase();
   const ports = await pickPorts();
-  const env = meshEnv(database.url, ports, { SEED: "true", ...databaseUrlEnv(options, database.url), ...options.env });
+  const { auth, env: authEnv } = await meshAuth(options);
+  const env = meshEnv(database.url, ports, { SEED: "true", ...authEnv, ...databaseUrlEnv(options, database.url), ...options.env });
   for (const service of SERVICE_NAMES) env[`${service.toUpperCase()}_SERVICE_ADDR`] = `localhost:${ports[service].grpcPort}`;
   const log = new MeshLog();
   const running = new Map<ServiceName, { child: ChildProcess; exit: Promise<Exit> }>();
@@ -328,6 +362,7 @@ export async function startServices(options: MeshOptions = {}): Promise<ServiceS
   };
   for (const service of SERVICE_NAMES) spawnService(service);
   return {
+    ...auth,
     endpoints: ports,
     database,
     logPath: log.path,

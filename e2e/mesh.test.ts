@@ -156,7 +156,8 @@ if (tools !== undefined) {
   ];
   const called = new Map<string, Set<string>>(CALLERS.map((name) => [name, new Set()]));
   const recording = (name: string): Caller => {
-    const c = allCallers(tools, mesh.endpoints).find((x) => x.name === name)!;
+    // Tours write: their callers carry the suite's token (reads are open, so it changes nothing for them).
+    const c = allCallers(tools, mesh.endpoints, mesh.token).find((x) => x.name === name)!;
     const seen = called.get(name)!;
     return {
       ...c,
@@ -198,9 +199,9 @@ if (tools !== undefined) {
         // Both streams are open and reading before the writes.
         for (const w of watchers) await w.waitFor((ms) => ms.length >= 1, 20_000);
         const name = `Watched ${tag()}`;
-        const added = ok(await curlCaller(tools, mesh.endpoints, "1.1").call("beer", "AddBeer", { name, style: "Porter" })).beer;
-        ok(await bufCurlCaller(tools, mesh.endpoints, "connect").call("beer", "RenameBeer", { id: added.id, name: `${name} II` }));
-        const client = rawClient(address("beer"));
+        const added = ok(await curlCaller(tools, mesh.endpoints, "1.1", mesh.token).call("beer", "AddBeer", { name, style: "Porter" })).beer;
+        ok(await bufCurlCaller(tools, mesh.endpoints, "connect", mesh.token).call("beer", "RenameBeer", { id: added.id, name: `${name} II` }));
+        const client = rawClient(address("beer"), mesh.token);
         try {
           const removed = await rawUnary(
             client,

@@ -1,11 +1,15 @@
 // `npm start`: runs the four services as separate processes with the reference
 // data on embedded databases (or DATABASE_URL), prints their endpoints once
-// each reports SERVING, and stops them cleanly on Ctrl-C or SIGTERM.
+// each reports SERVING, and stops them cleanly on Ctrl-C or SIGTERM. Writes
+// need a token: unless AUTH_JWT_SECRET (or AUTH_JWKS_URL) is set, a random
+// secret is made for this run and a development token signed with it is printed.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";
+import { randomSecret, signToken } from "../services/platform/auth-token.js";
 import { EnvReader } from "../services/platform/config.js";
 import { readServiceConfig, SERVICE_NAMES, type ServiceName } from "../services/platform/service-config.js";
 
@@ -21,7 +25,11 @@ interface Child {
 
 // The local mesh: seeded, and each service told where its peers listen.
 const env: NodeJS.ProcessEnv = { SEED: "true", ...process.env };
+// A secret for this run only: tokens printed below stop working when the mesh restarts.
+const generatedSecret = !env.AUTH_JWT_SECRET?.trim() && !env.AUTH_JWKS_URL?.trim();
+if (generatedSecret) env.AUTH_JWT_SECRET = randomSecret();
 const configs = SERVICE_NAMES.map((name) => readServiceConfig(name, new EnvReader(env)));
+const tls = configs[0]!.server.tls !== undefined;
 for (const config of configs) {
   env[`${config.service.toUpperCase()}_SERVICE_ADDR`] ??= `localhost:${config.server.port}`;
 }
@@ -58,8 +66,17 @@ async function stop(exitCode: number): Promise<void> {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
+/** With TLS on, start.ts checks health as the services call each other: with the UPSTREAM_TLS_* files. */
+function healthTransport(port: number) {
+  if (!tls) return createGrpcTransport({ baseUrl: `http://localhost:${port}` });
+  const files = configs[0]!.upstreamTls;
+  const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
+  const [ca, cert, key] = [read(files?.caFile), read(files?.certFile), read(files?.keyFile)];
+  return createGrpcTransport({ baseUrl: `https://localhost:${port}`, nodeOptions: { ...(ca && { ca }), ...(cert && key && { cert, key }) } });
+}
+
 async function waitServing(child: Child): Promise<void> {
-  const health = createClient(Health, createGrpcTransport({ baseUrl: `http://localhost:${child.port}` }));
+  const health = createClient(Health, healthTransport(child.port));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!stopping && Date.now() < deadline) {
     try {
@@ -81,13 +98,34 @@ try {
       c.httpPort >= 0 ? `http://localhost:${c.httpPort}` : "-",
       "SERVING",
     ]);
-    printTable(["service", "gRPC / gRPC-Web / Connect (h2c)", "Connect / gRPC-Web (HTTP/1.1)", "health"], rows);
-    console.log("\nTry: grpcurl -plaintext localhost:50051 mesh.user.v1.UserService/GetUserStatistics");
+    printTable(
+      ["service", tls ? "gRPC / gRPC-Web / Connect (TLS, HTTP/2 and HTTP/1.1)" : "gRPC / gRPC-Web / Connect (h2c)", "Connect / gRPC-Web (HTTP/1.1)", "health"],
+      rows,
+    );
+    const grpcurl = tls ? "grpcurl -cacert ca.crt" : "grpcurl -plaintext";
+    console.log(`\nTry: ${grpcurl} localhost:${children[0]!.port} mesh.user.v1.UserService/GetUserStatistics`);
+    await printToken(grpcurl, children.find((c) => c.name === "beer")!.port);
     console.log("Ctrl-C stops the mesh.");
   }
 } catch (err) {
   console.error(`start: ${(err as Error).message}`);
   await stop(1);
+}
+
+/** Writes need a token: print one for this mesh (or say where tokens come from). */
+async function printToken(grpcurl: string, beerPort: number): Promise<void> {
+  const auth = configs[0]!.auth;
+  if (auth.keys?.kind !== "secret") {
+    console.log(`\nWrites need a bearer token with the scope mesh:write from the identity provider of AUTH_JWKS_URL (issuer ${auth.issuer}, audience ${auth.audience}).`);
+    return;
+  }
+  const token = await signToken({ secret: auth.keys.secret, issuer: auth.issuer, audience: auth.audience, expiresInSeconds: 12 * 3600 });
+  console.log(`\nWrites need a token. A development token (scopes mesh:read mesh:write, valid 12 h${generatedSecret ? ", for this run of the mesh only" : ""}):\n`);
+  console.log(`export TOKEN=${token}`);
+  console.log(`${grpcurl} -H "authorization: Bearer $TOKEN" -d '{"name": "Pale Ale", "style": "APA", "abv": 5.2}' \\\n  localhost:${beerPort} mesh.beer.v1.BeerService/AddBeer`);
+  console.log(`MESH_TOKEN=$TOKEN npx mesh beers add "Pale Ale" --style APA --abv 5.2`);
+  if (generatedSecret) console.log("(Set AUTH_JWT_SECRET to keep tokens valid across restarts; then `npm run -s token` mints more.)");
+  console.log("");
 }
 
 function printTable(header: string[], rows: string[][]): void {
