@@ -95,14 +95,15 @@ try {
     const rows = children.map((c) => [
       c.name,
       `localhost:${c.port}`,
-      c.httpPort >= 0 ? `http://localhost:${c.httpPort}` : "-",
+      // Under TLS the services serve HTTP/1.1 on the TLS port only.
+      c.httpPort >= 0 && !tls ? `http://localhost:${c.httpPort}` : "-",
       "SERVING",
     ]);
     printTable(
       ["service", tls ? "gRPC / gRPC-Web / Connect (TLS, HTTP/2 and HTTP/1.1)" : "gRPC / gRPC-Web / Connect (h2c)", "Connect / gRPC-Web (HTTP/1.1)", "health"],
       rows,
     );
-    const grpcurl = tls ? "grpcurl -cacert ca.crt" : "grpcurl -plaintext";
+    const grpcurl = tls ? grpcurlTlsFlags() : "grpcurl -plaintext";
     console.log(`\nTry: ${grpcurl} localhost:${children[0]!.port} mesh.user.v1.UserService/GetUserStatistics`);
     await printToken(grpcurl, children.find((c) => c.name === "beer")!.port);
     console.log("Ctrl-C stops the mesh.");
@@ -110,6 +111,14 @@ try {
 } catch (err) {
   console.error(`start: ${(err as Error).message}`);
   await stop(1);
+}
+
+/** grpcurl's TLS flags for this mesh: the files the services themselves use to call each other. */
+function grpcurlTlsFlags(): string {
+  const files = configs[0]!.upstreamTls;
+  const flags = ["grpcurl", `-cacert ${files?.caFile ?? "ca.crt"}`];
+  if (configs[0]!.server.tls?.clientCaFile !== undefined) flags.push(`-cert ${files?.certFile ?? "client.crt"}`, `-key ${files?.keyFile ?? "client.key"}`);
+  return flags.join(" ");
 }
 
 /** Writes need a token: print one for this mesh (or say where tokens come from). */
