@@ -11,8 +11,11 @@ import { createContextValues, type ConnectRouter, type Interceptor, type Service
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { limitConnectionAge } from "./connection-age.js";
+import { withDefaultDeadline } from "./default-deadline.js";
 import { HealthRegistry, registerHealth, ServingStatus } from "./health.js";
 import { connectionKey, createServerInterceptor, peerKey } from "./interceptors.js";
+import { http2ServerOptions, httpServerOptions, limitConnections, resolveLimits } from "./limits.js";
+import { createConcurrencyLimit, logShedding } from "./load-shedding.js";
 import type { Logger } from "./logger.js";
 import { registerReflection } from "./reflection.js";
 import type { ServerConfig } from "./service-config.js";
@@ -35,6 +38,8 @@ export interface Server {
   readonly health: HealthRegistry;
   /** Aborted when stop() begins: long-lived streams end on it. */
   readonly stopping: AbortSignal;
+  /** Calls being served now and calls refused for MAX_CONCURRENT_RPCS since start (health and reflection not counted). */
+  load(): { inFlight: number; shed: number };
   /** Mounts a service. Call before listen(). */
   register<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): void;
   /** Starts listening; resolves with the bound ports. */
@@ -58,16 +63,19 @@ export function createServer(options: ServerOptions): Server {
   let listener: GrpcListener | undefined;
   const sessions = new Set<http2.ServerHttp2Session>();
   let stopped: Promise<void> | undefined;
+  const limits = resolveLimits(config);
+  const concurrency = createConcurrencyLimit({ maxConcurrentRpcs: limits.maxConcurrentRpcs, onShed: logShedding(logger) });
 
   health.set("", ServingStatus.NOT_SERVING);
 
   return {
     health,
     stopping: stoppingController.signal,
+    load: () => ({ inFlight: concurrency.inFlight(), shed: concurrency.shedTotal() }),
     register(service, impl) {
       services.push(service);
       health.set(service.typeName, ServingStatus.NOT_SERVING);
-      mounted.push((router) => router.service(service, impl));
+      mounted.push((router) => router.service(service, withDefaultDeadline(service, impl, limits.defaultDeadlineMs)));
     },
     async listen() {
       const handler = connectNodeAdapter({
@@ -83,13 +91,17 @@ export function createServer(options: ServerOptions): Server {
         ],
         readMaxBytes: config.readMaxBytes,
         writeMaxBytes: config.writeMaxBytes,
+        maxTimeoutMs: limits.maxDeadlineMs,
+        // Before the body is read: an overloaded server refuses cheaply.
+        requestGate: concurrency.gate,
         contextValues: (req) =>
           createContextValues()
             .set(peerKey, req.socket?.remoteAddress ?? "")
             .set(connectionKey, `${req.socket?.remoteAddress ?? ""}:${req.socket?.remotePort ?? ""}`),
       });
-      listener = createGrpcListener({ tls: config.tls, serverOptions: {}, handler, logger });
+      listener = createGrpcListener({ tls: config.tls, serverOptions: http2ServerOptions(limits), handler, logger });
       h2 = listener.server;
+      limitConnections(h2, limits);
       limitConnectionAge(h2, { maxAgeMs: config.maxConnectionAgeMs, graceMs: config.maxConnectionAgeGraceMs });
       h2.on("session", (session) => {
         sessions.add(session);
@@ -100,7 +112,8 @@ export function createServer(options: ServerOptions): Server {
       // Under TLS a cleartext port would let callers bypass it: HTTP/1.1 is served on the TLS port instead.
       if (config.httpPort >= 0 && listener.security !== "h2c") logger.info("TLS on: the cleartext HTTP/1.1 port is off; HTTP/1.1 is served on the gRPC port");
       if (config.httpPort >= 0 && listener.security === "h2c") {
-        h1 = http.createServer(handler);
+        h1 = http.createServer(httpServerOptions(limits), handler);
+        limitConnections(h1, limits);
         h1.keepAliveTimeout = 5_000;
         httpPort = await listenOn(h1, config.httpPort, config.host);
       }

@@ -3,6 +3,7 @@
 import { readAuthConfig, type AuthConfig } from "./auth-config.js";
 import { readChannelConfig, type ChannelConfig } from "./channel/config.js";
 import { type Env, EnvReader } from "./config.js";
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "./limits.js";
 import { readTlsConfig, type ClientTlsConfig, type ServerTlsConfig } from "./tls-config.js";
 
 export const SERVICE_NAMES = ["user", "point", "department", "beer"] as const;
@@ -16,7 +17,8 @@ export const DEFAULT_PORTS: Readonly<Record<ServiceName, { grpc: number; http: n
   beer: { grpc: 50054, http: 8084, admin: 9094 },
 };
 
-export interface ServerConfig {
+/** Limits left out of a config built by hand take their defaults (limits.ts). */
+export interface ServerConfig extends Partial<ServerLimits> {
   /** Interface to bind. Default 0.0.0.0: the kubelet probes the pod IP. */
   readonly host: string;
   /** h2c port for gRPC, gRPC-Web and Connect over HTTP/2. 0 picks a free port. */
@@ -110,6 +112,7 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
       readMaxBytes: reader.int("READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       writeMaxBytes: reader.int("WRITE_MAX_BYTES", 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       tls: tls.server,
+      ...readServerLimits(reader),
     }),
     database: Object.freeze({
       url: reader.string([`${p}_DATABASE_URL`, "DATABASE_URL"]),
@@ -129,6 +132,19 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
     adminPort: reader.int(`${p}_ADMIN_PORT`, port === 0 ? 0 : ports.admin, -1, 65535),
     tracing: readTracingEnabled(reader),
   });
+}
+
+function readServerLimits(reader: EnvReader): ServerLimits {
+  const d = DEFAULT_SERVER_LIMITS;
+  return {
+    defaultDeadlineMs: reader.int("DEFAULT_DEADLINE_MS", d.defaultDeadlineMs, 0, 86_400_000),
+    maxDeadlineMs: reader.int("MAX_DEADLINE_MS", d.maxDeadlineMs, 1, 86_400_000),
+    maxConcurrentRpcs: reader.int("MAX_CONCURRENT_RPCS", d.maxConcurrentRpcs, 0, 1_000_000),
+    http2MaxConcurrentStreams: reader.int("HTTP2_MAX_CONCURRENT_STREAMS", d.http2MaxConcurrentStreams, 1, 2 ** 31 - 1),
+    http2MaxSessionMemoryMb: reader.int("HTTP2_MAX_SESSION_MEMORY_MB", d.http2MaxSessionMemoryMb, 1, 4096),
+    maxConnections: reader.int("MAX_CONNECTIONS", d.maxConnections, 0, 1_000_000),
+    maxHeaderBytes: reader.int("MAX_HEADER_BYTES", d.maxHeaderBytes, 1024, 1024 * 1024),
+  };
 }
 
 function readTracingEnabled(reader: EnvReader): boolean {

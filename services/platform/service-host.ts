@@ -6,6 +6,7 @@ import type { Kysely, Migration } from "kysely";
 import { createAdminServer, type AdminServer } from "./admin-server.js";
 import { createAuthInterceptor } from "./auth.js";
 import { openDatabase, type Database } from "./database.js";
+import { exportServerLoad } from "./load-metrics.js";
 import type { Logger } from "./logger.js";
 import { migrateToLatest } from "./migrate.js";
 import { createObservability, type Observability } from "./observability.js";
@@ -74,6 +75,7 @@ export async function startServiceHost<DB>(options: ServiceHostOptions<DB>): Pro
     interceptors: [...(auth === undefined ? [] : [auth]), ...(options.interceptors ?? [])],
     observer: observability.serverInterceptor,
   });
+  exportServerLoad(observability.registry, () => server.load());
   const closers = options.mount(server, database, observability) ?? [];
   const { port, httpPort } = await server.listen();
   let admin: AdminServer | undefined;
