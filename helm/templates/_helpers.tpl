@@ -122,9 +122,59 @@ MIGRATE_ON_START: {{ include "mesh.migrateOnStart" $root | quote }}
 {{ upper $upstream }}_SERVICE_ADDR: {{ include "mesh.upstreamAddress" (dict "root" $root "name" $upstream) | quote }}
 {{- end }}
 {{- end }}
+{{- if $root.Values.tls.existingSecret }}
+TLS_CERT_FILE: "/etc/mesh/tls/tls.crt"
+TLS_KEY_FILE: "/etc/mesh/tls/tls.key"
+UPSTREAM_TLS_CA_FILE: "/etc/mesh/tls/ca.crt"
+{{- if $root.Values.tls.mutual }}
+TLS_CLIENT_CA_FILE: "/etc/mesh/tls/ca.crt"
+UPSTREAM_TLS_CERT_FILE: "/etc/mesh/tls/tls.crt"
+UPSTREAM_TLS_KEY_FILE: "/etc/mesh/tls/tls.key"
+{{- end }}
+{{- end }}
 {{- range $key, $value := $c.extraEnv }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
+{{- end }}
+
+{{/*
+Authentication variables of a service's container (not the ConfigMap: the migration containers must not
+need the key). Context: root.
+*/}}
+{{- define "mesh.authEnv" -}}
+{{- $a := .Values.auth -}}
+{{- if $a.enabled }}
+{{- if $a.jwksUrl }}
+- {name: AUTH_JWKS_URL, value: {{ $a.jwksUrl | quote }}}
+{{- else }}
+- name: AUTH_JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      {{- if $a.existingSecret }}
+      name: {{ $a.existingSecret }}
+      key: {{ $a.jwtSecretKey }}
+      {{- else }}
+      name: {{ include "mesh.fullname" . }}-auth
+      key: jwt-secret
+      {{- end }}
+{{- end }}
+{{- with $a.issuer }}
+- {name: AUTH_ISSUER, value: {{ . | quote }}}
+{{- end }}
+{{- with $a.audience }}
+- {name: AUTH_AUDIENCE, value: {{ . | quote }}}
+{{- end }}
+- {name: AUTH_REQUIRE_READS, value: {{ $a.requireReads | toString | quote }}}
+{{- end }}
+{{- end }}
+
+{{/* grpc-health-probe's TLS flags for a service's own port (empty without TLS). Context: service context. */}}
+{{- define "mesh.probeTlsFlags" -}}
+{{- $t := .root.Values.tls -}}
+{{- if $t.existingSecret -}}
+-tls -tls-ca-cert=/etc/mesh/tls/ca.crt -tls-server-name={{ include "mesh.fullname" .root }}-{{ .name }}
+{{- if $t.mutual }} -tls-client-cert=/etc/mesh/tls/tls.crt -tls-client-key=/etc/mesh/tls/tls.key{{ end }}
+{{- end -}}
 {{- end }}
 
 {{/* Name of the Secret holding a service's database URL, and the key. Context: service context. */}}
@@ -161,6 +211,15 @@ key: {{ .name }}-database-url
 {{- end -}}
 {{- if and (eq .Values.migrations.mode "hook") .Values.postgresql.enabled -}}
 {{- fail "migrations.mode=hook needs an external database: the in-chart PostgreSQL does not exist yet when pre-install hooks run (use initContainer)" -}}
+{{- end -}}
+{{- if and .Values.auth.jwksUrl (not (and .Values.auth.issuer .Values.auth.audience)) -}}
+{{- fail "auth.jwksUrl needs auth.issuer and auth.audience: an identity provider signs tokens for other audiences too" -}}
+{{- end -}}
+{{- if and .Values.auth.requireReads (not .Values.auth.enabled) -}}
+{{- fail "auth.requireReads needs auth.enabled" -}}
+{{- end -}}
+{{- if and .Values.tls.mutual (not .Values.tls.existingSecret) -}}
+{{- fail "tls.mutual needs tls.existingSecret (a kubernetes.io/tls Secret with ca.crt)" -}}
 {{- end -}}
 {{- end }}
 

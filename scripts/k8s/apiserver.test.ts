@@ -32,7 +32,7 @@ test("kubectl apply --dry-run=server accepts the renders and rejects purpose-mad
 
     const { status, output } = run("scripts/k8s/apiserver-dry-run.sh", join(work, "default.yaml"), join(work, "all-optional.yaml"), escalation, protocol);
     assert.notEqual(status, 0, output);
-    assert.match(output, /ok: \S*default\.yaml \(38 objects\)/);
+    assert.match(output, /ok: \S*default\.yaml \(39 objects\)/);
     assert.match(output, /ok: \S*all-optional\.yaml/);
     assert.match(output, /FAILED: \S*escalation\.yaml\n.*would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
     assert.match(output, /FAILED: \S*protocol\.yaml\n.*Unsupported value: "TCPX"/);
