@@ -110,7 +110,6 @@ function bearerToken(header: string | null): string {
  * claims, so neither they nor their messages go anywhere.
  */
 function verificationError(err: unknown, keysAreRemote: boolean, logger: Logger): ConnectError {
-  if (err instanceof ConnectError) return err;
   if (err instanceof errors.JWTExpired) return unauthenticated("the token has expired", "TOKEN_EXPIRED");
   const keySetFailure =
     keysAreRemote &&
