@@ -8,11 +8,13 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { createContextValues, type ConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { limitConnectionAge } from "./connection-age.js";
 import { withDefaultDeadline } from "./default-deadline.js";
 import { HealthRegistry, registerHealth, ServingStatus } from "./health.js";
+import { correctDecodeErrors, requestDecompressionErrorsInvalid } from "./decode-errors.js";
+import { closeUnreadRequests } from "./early-answers.js";
 import { connectionKey, createServerInterceptor, peerKey } from "./interceptors.js";
 import { http2ServerOptions, httpServerOptions, limitConnections, resolveLimits } from "./limits.js";
 import { createConcurrencyLimit, logShedding } from "./load-shedding.js";
@@ -93,13 +95,17 @@ export function createServer(options: ServerOptions): Server {
         writeMaxBytes: config.writeMaxBytes,
         maxTimeoutMs: limits.maxDeadlineMs,
         // Before the body is read: an overloaded server refuses cheaply.
-        requestGate: concurrency.gate,
+        requestGate(context) {
+          correctDecodeErrors(context);
+          concurrency.gate(context);
+        },
+        acceptCompression: [compressionGzip, compressionBrotli].map(requestDecompressionErrorsInvalid),
         contextValues: (req) =>
           createContextValues()
             .set(peerKey, req.socket?.remoteAddress ?? "")
             .set(connectionKey, `${req.socket?.remoteAddress ?? ""}:${req.socket?.remotePort ?? ""}`),
       });
-      listener = createGrpcListener({ tls: config.tls, serverOptions: http2ServerOptions(limits), handler, logger });
+      listener = createGrpcListener({ tls: config.tls, serverOptions: http2ServerOptions(limits), handler: closeUnreadRequests(handler), logger });
       h2 = listener.server;
       limitConnections(h2, limits);
       limitConnectionAge(h2, { maxAgeMs: config.maxConnectionAgeMs, graceMs: config.maxConnectionAgeGraceMs });
