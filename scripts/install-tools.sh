@@ -21,6 +21,8 @@ grpcurl            github.com/fullstorydev/grpcurl/cmd/grpcurl        v1.9.3
 grpc-health-probe  github.com/grpc-ecosystem/grpc-health-probe      v0.4.61
 helm               helm.sh/helm/v3/cmd/helm                           v3.22.0
 kubeconform        github.com/yannh/kubeconform/cmd/kubeconform       v0.7.0
+ghz                github.com/bojand/ghz/cmd/ghz                      v0.121.0
+connectconformance connectrpc.com/conformance/cmd/connectconformance v1.0.7
 '
 
 # Files taken from Go modules (go mod download MODULE@VERSION), saved under $cache/files/:
