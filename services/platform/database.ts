@@ -66,6 +66,10 @@ async function openPostgres<DB>(config: DatabaseConfig, url: string, logger: Log
   });
   // An idle client losing its connection emits here; unhandled, it would end the process.
   pool.on("error", (err) => logger.warn({ err }, "idle database connection failed"));
+  // A checked-out client has no listener of the pool's: a connection lost between its
+  // queries (just acquired, or inside a transaction) was an uncaught "error" that ended
+  // the process. Its query fails on its own, and the pool drops it when it is released.
+  pool.on("connect", (client) => client.on("error", (err) => logger.warn({ err }, "database connection lost")));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...(hooks.onQuery === undefined ? {} : { log: hooks.onQuery }) });
   await createSchema(db, config.schema);
   return {
