@@ -8,7 +8,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { createContextValues, type ConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
-import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip, connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { limitConnectionAge } from "./connection-age.js";
 import { withDefaultDeadline } from "./default-deadline.js";
@@ -33,6 +33,8 @@ export interface ServerOptions {
    * gets, and its span is active while the logging interceptor writes its line.
    */
   readonly observer?: Interceptor;
+  /** Builds the request handler from Connect's adapter options. Default connectNodeAdapter. */
+  readonly adapter?: (options: ConnectNodeAdapterOptions) => ReturnType<typeof connectNodeAdapter>;
 }
 
 export interface Server {
@@ -80,7 +82,7 @@ export function createServer(options: ServerOptions): Server {
       mounted.push((router) => router.service(service, withDefaultDeadline(service, impl, limits.defaultDeadlineMs)));
     },
     async listen() {
-      const handler = connectNodeAdapter({
+      const handler = (options.adapter ?? connectNodeAdapter)({
         routes(router) {
           for (const mount of mounted) mount(router);
           registerHealth(router, health, stoppingController.signal);

@@ -1,0 +1,205 @@
+// The fast path on a real server (createServer with its interceptors) over
+// loopback, called as gRPC and as Connect (proto and JSON): deadlines,
+// cancellation, metadata, errors with details, masking, size limits, and
+// what it leaves to connect-node (compression, HTTP/1.1, streams).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
+import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { BadRequestSchema, ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
+import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
+import { PointService } from "../../../gen/mesh/point/v1/point_pb.js";
+import { captureLogger, testConfig } from "../../testing/harness.js";
+import { invalidArgument } from "../errors.js";
+import { ServingStatus } from "../health.js";
+import { createServer, type Server } from "../server.js";
+import { fastNodeAdapter, type FastPathStats } from "./adapter.js";
+
+const READ_MAX = 2_048;
+const WRITE_MAX = 4_096;
+const stats: FastPathStats = { fast: 0, fallback: 0 };
+const log = captureLogger("point");
+/** What handlers saw, by test key. */
+const seen = new Map<string, unknown>();
+let server: Server;
+let port: number;
+let httpPort: number;
+
+before(async () => {
+  const config = testConfig("point").server;
+  server = createServer({
+    config: { ...config, readMaxBytes: READ_MAX, writeMaxBytes: WRITE_MAX, shutdownGraceMs: 500 },
+    logger: log.logger,
+    adapter: (options) => fastNodeAdapter(options, stats),
+  });
+  server.register(PointService, {
+    async getUserPoints(req, ctx) {
+      const [command, key = ""] = req.userId.split(":");
+      switch (command) {
+        case "meta":
+          seen.set(key, { header: ctx.requestHeader.get("x-test"), protocol: ctx.protocolName, url: ctx.url });
+          ctx.responseHeader.set("x-answer", "42");
+          ctx.responseTrailer.set("x-trailer", "done");
+          return { userId: req.userId, points: 1n };
+        case "details":
+          throw invalidArgument([{ field: "user_id", description: "is not a user" }]);
+        case "boom":
+          throw new Error("database password is hunter2");
+        case "timeout":
+          return { userId: req.userId, points: BigInt(ctx.timeoutMs() ?? -1) };
+        case "wait":
+          return await new Promise((_, reject) => {
+            ctx.signal.addEventListener("abort", () => {
+              seen.set(key, ConnectError.from(ctx.signal.reason).code);
+              reject(ctx.signal.reason as Error);
+            });
+          });
+        case "big":
+          return { userId: "x".repeat(WRITE_MAX + 1), points: 0n };
+        default:
+          return { userId: req.userId, points: 7n };
+      }
+    },
+  });
+  ({ port, httpPort } = (await server.listen()) as { port: number; httpPort: number });
+  server.health.setAll(ServingStatus.SERVING);
+});
+
+after(() => server.stop());
+
+const url = () => `http://127.0.0.1:${port}`;
+const clients: Record<string, () => Client<typeof PointService>> = {
+  grpc: () => createClient(PointService, createGrpcTransport({ baseUrl: url() })),
+  "connect proto": () => createClient(PointService, createConnectTransport({ baseUrl: url(), httpVersion: "2", useBinaryFormat: true })),
+  "connect json": () => createClient(PointService, createConnectTransport({ baseUrl: url(), httpVersion: "2", useBinaryFormat: false })),
+};
+
+/** Runs `fn` and returns how many calls the fast path and the fallback took meanwhile. */
+async function counted(fn: () => Promise<unknown>): Promise<FastPathStats> {
+  const before = { ...stats };
+  await fn();
+  return { fast: stats.fast - before.fast, fallback: stats.fallback - before.fallback };
+}
+
+for (const [name, make] of Object.entries(clients)) {
+  describe(`fast path, ${name}`, () => {
+    test("answers, and the call is logged once with its code", async () => {
+      const client = make();
+      const taken = await counted(async () => assert.equal((await client.getUserPoints({ userId: "u1" })).points, 7n));
+      assert.deepEqual(taken, { fast: 1, fallback: 0 });
+      const line = log.lines.findLast((l) => l.rpc === "mesh.point.v1.PointService/GetUserPoints");
+      assert.equal(line?.code, "OK");
+    });
+
+    test("request metadata reaches the handler; response headers and trailers reach the caller", async () => {
+      const client = make();
+      let header: Headers | undefined;
+      let trailer: Headers | undefined;
+      const key = `${name}-meta`;
+      await client.getUserPoints(
+        { userId: `meta:${key}` },
+        { headers: { "x-test": "hello" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) },
+      );
+      const protocol = name === "grpc" ? "grpc" : "connect";
+      assert.deepEqual(seen.get(key), { header: "hello", protocol, url: `${url()}/mesh.point.v1.PointService/GetUserPoints` });
+      assert.equal(header?.get("x-answer"), "42");
+      assert.equal(trailer?.get("x-trailer"), "done");
+    });
+
+    test("errors keep their code, message and google.rpc details", async () => {
+      const client = make();
+      const err = await client.getUserPoints({ userId: "details" }).then(
+        () => assert.fail("expected an error"),
+        (e: unknown) => ConnectError.from(e),
+      );
+      assert.equal(err.code, Code.InvalidArgument);
+      assert.equal(err.rawMessage, "user_id: is not a user");
+      assert.deepEqual(
+        err.findDetails(BadRequestSchema).map((d) => d.fieldViolations.map((v) => v.field)),
+        [["user_id"]],
+      );
+      assert.equal(err.findDetails(ErrorInfoSchema)[0]?.reason, "INVALID_ARGUMENT");
+    });
+
+    test("an unexpected error is INTERNAL with a generic message", async () => {
+      const err = await make()
+        .getUserPoints({ userId: "boom" })
+        .then(
+          () => assert.fail("expected an error"),
+          (e: unknown) => ConnectError.from(e),
+        );
+      assert.equal(err.code, Code.Internal);
+      assert.equal(err.rawMessage, "internal error");
+    });
+
+    test("the deadline reaches the handler, which sees DEADLINE_EXCEEDED on its signal", async () => {
+      const client = make();
+      const res = await client.getUserPoints({ userId: "timeout" }, { timeoutMs: 5_000 });
+      assert.ok(res.points > 0n && res.points <= 5_000n, `timeoutMs() was ${res.points}`);
+      const key = `${name}-deadline`;
+      const err = await client.getUserPoints({ userId: `wait:${key}` }, { timeoutMs: 100 }).catch((e: unknown) => ConnectError.from(e));
+      assert.equal((err as ConnectError).code, Code.DeadlineExceeded);
+      await until(() => seen.has(key));
+      assert.equal(seen.get(key), Code.DeadlineExceeded);
+    });
+
+    test("a caller that cancels aborts the handler's signal with CANCELED", async () => {
+      const key = `${name}-cancel`;
+      const controller = new AbortController();
+      const call = make().getUserPoints({ userId: `wait:${key}` }, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 50);
+      await assert.rejects(call, (e: ConnectError) => e.code === Code.Canceled);
+      await until(() => seen.has(key));
+      assert.equal(seen.get(key), Code.Canceled);
+    });
+
+    test("a request above READ_MAX_BYTES is RESOURCE_EXHAUSTED; so is a response above WRITE_MAX_BYTES", async () => {
+      const client = make();
+      await assert.rejects(client.getUserPoints({ userId: "y".repeat(READ_MAX + 10) }), (e: ConnectError) => e.code === Code.ResourceExhausted);
+      await assert.rejects(client.getUserPoints({ userId: "big" }), (e: ConnectError) => e.code === Code.ResourceExhausted);
+    });
+  });
+}
+
+describe("left to connect-node", () => {
+  test("compressed requests, gRPC-Web, HTTP/1.1 and streams are served by the fallback", async () => {
+    const gzip = createClient(PointService, createGrpcTransport({ baseUrl: url(), sendCompression: compressionGzip, compressMinBytes: 1 }));
+    const grpcWeb = createClient(PointService, createGrpcWebTransport({ baseUrl: url(), httpVersion: "2" }));
+    const http1 = createClient(PointService, createConnectTransport({ baseUrl: `http://127.0.0.1:${httpPort}`, httpVersion: "1.1" }));
+    const health = createClient(Health, createGrpcTransport({ baseUrl: url() }));
+    const taken = await counted(async () => {
+      assert.equal((await gzip.getUserPoints({ userId: "u" })).points, 7n);
+      assert.equal((await grpcWeb.getUserPoints({ userId: "u" })).points, 7n);
+      assert.equal((await http1.getUserPoints({ userId: "u" })).points, 7n);
+      // A server stream: the first status of a health watch.
+      const controller = new AbortController();
+      try {
+        for await (const res of health.watch({ service: "" }, { signal: controller.signal })) {
+          assert.equal(res.status, ServingStatus.SERVING);
+          controller.abort();
+        }
+      } catch (e) {
+        if (ConnectError.from(e).code !== Code.Canceled) throw e;
+      }
+    });
+    assert.deepEqual(taken, { fast: 0, fallback: 4 });
+  });
+
+  test("health is served through the same adapter", async () => {
+    const health = createClient(Health, createGrpcTransport({ baseUrl: url() }));
+    assert.equal((await health.check({ service: "" })).status, ServingStatus.SERVING);
+  });
+
+  test("an unknown method is UNIMPLEMENTED", async () => {
+    const transport: Transport = createGrpcTransport({ baseUrl: url() });
+    const unknown = { ...PointService.method.getUserPoints, name: "NoSuchMethod" };
+    await assert.rejects(
+      transport.unary(unknown, undefined, undefined, undefined, { userId: "u" }),
+      (e: ConnectError) => e.code === Code.Unimplemented,
+    );
+  });
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+}

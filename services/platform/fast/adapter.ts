@@ -1,0 +1,246 @@
+// A drop-in for connectNodeAdapter that serves the hot case itself: unary
+// gRPC (proto) and unary Connect (proto or JSON, POST) on HTTP/2, without
+// compression, straight from the generated descriptors, with the same
+// handlers, interceptors, limits and context values. Everything else (streams,
+// gRPC-Web, Connect GET, compressed requests, HTTP/1.1, unknown paths) goes to
+// connect-node unchanged. Connect's own per-call machinery (an AbortController
+// and DOMException per call, async-iterable pipelines, a URL parse) is what
+// it saves; see docs/benchmarks/README.md for what that is worth.
+import * as http2 from "node:http2";
+import { create, isMessage, type DescMessage, type DescMethodUnary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
+import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
+import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
+import { compressionBrotli, compressionGzip, connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { checkConnectBody, CONNECT_JSON, CONNECT_PROTO, sendConnectError, sendConnectMessage, tooLarge } from "./connect-unary.js";
+import { readBody, webHeaders, type Exchange } from "./exchange.js";
+import { checkGrpcEnvelope, sendGrpcError, sendGrpcMessage, unwrapGrpcMessage } from "./grpc-unary.js";
+import { readMethodTable, type FastMethod, type RunImplementation } from "./method-table.js";
+import { callOf, UnaryCall } from "./unary-call.js";
+
+type NodeHandler = ReturnType<typeof connectNodeAdapter>;
+type NodeRequest = Parameters<NodeHandler>[0];
+
+export interface FastNodeHandler extends NodeHandler {
+  /**
+   * The same handler as an http2 server's "stream" listener: calls the fast
+   * path serves never get Node's compatibility request and response objects;
+   * the rest get them, made here, and go to connect-node.
+   */
+  readonly onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
+}
+
+/** Counts of calls by path taken, for tests and benchmarks. */
+export interface FastPathStats {
+  fast: number;
+  fallback: number;
+}
+
+/**
+ * Takes the options connectNodeAdapter takes and returns a handler that
+ * behaves the same. Unary methods mounted with options of their own, and
+ * routers configured with `requireConnectProtocolHeader`, keep to connect-node
+ * for what those options change.
+ */
+export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: FastPathStats): FastNodeHandler {
+  const acceptCompression = options.acceptCompression ?? [compressionGzip, compressionBrotli];
+  const fallback = connectNodeAdapter({ ...options, acceptCompression });
+  const table = readMethodTable(options, runImplementation);
+  const serveGrpc = options.grpc !== false;
+  const serveConnect = options.connect !== false && options.requireConnectProtocolHeader !== true;
+  const maxTimeoutMs = options.maxTimeoutMs ?? Number.MAX_SAFE_INTEGER;
+  const readMaxBytes = options.readMaxBytes ?? 0xffffffff;
+  const acceptEncoding = acceptCompression.length === 0 ? undefined : acceptCompression.map((c) => c.name).join(",");
+  const checkEnvelope = checkGrpcEnvelope(readMaxBytes);
+  const checkBody = checkConnectBody(readMaxBytes);
+
+  /** Serves the call and returns true, or returns false without touching the stream. */
+  function serve(x: Exchange, headers: http2.IncomingHttpHeaders, nodeRequest: () => NodeRequest): boolean {
+    if (headers[":method"] !== "POST") return false;
+    const route = table.get(headers[":path"] ?? "");
+    if (route === undefined) return false;
+    const contentType = headers["content-type"];
+    if (serveGrpc && (contentType === "application/grpc" || contentType === "application/grpc+proto")) {
+      const encoding = headers["grpc-encoding"];
+      if (encoding !== undefined && encoding !== "identity") return false;
+      const timeout = parseGrpcTimeout(single(headers["grpc-timeout"]), maxTimeoutMs);
+      run(x, route, "grpc", true, headers, nodeRequest, timeout);
+      return true;
+    }
+    if (serveConnect && (contentType === CONNECT_PROTO || contentType === CONNECT_JSON)) {
+      const encoding = headers["content-encoding"];
+      if (encoding !== undefined && encoding !== "identity") return false;
+      const timeout = parseConnectTimeout(single(headers["connect-timeout-ms"]), maxTimeoutMs);
+      run(x, route, "connect", contentType === CONNECT_PROTO, headers, nodeRequest, timeout);
+      return true;
+    }
+    return false;
+  }
+
+  function run(
+    x: Exchange,
+    route: FastMethod,
+    protocol: "grpc" | "connect",
+    binary: boolean,
+    headers: http2.IncomingHttpHeaders,
+    nodeRequest: () => NodeRequest,
+    timeout: { timeoutMs?: number; error?: ConnectError },
+  ): void {
+    if (stats !== undefined) stats.fast++;
+    const stream = x.stream;
+    const session = stream.session;
+    const authority = headers[":authority"] ?? headers.host ?? "localhost";
+    const call = new UnaryCall({
+      service: route.service,
+      method: route.method,
+      protocolName: protocol,
+      url: `${session?.encrypted === true ? "https" : "http"}://${authority}${headers[":path"]}`,
+      requestHeader: webHeaders(headers),
+      values: options.contextValues?.(nodeRequest()) ?? createContextValues(),
+      timeoutMs: timeout.timeoutMs,
+      shutdownSignal: options.shutdownSignal,
+    });
+    // Without an error listener, a reset with an error code would throw.
+    stream.on("error", ignore);
+    stream.once("close", () => call.cancel());
+
+    const fail = (err: unknown) => {
+      const error = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+      call.abort(error);
+      if (protocol === "grpc") sendGrpcError(x, acceptEncoding, error, call.peekResponseHeader(), call.peekResponseTrailer());
+      else sendConnectError(x, options.jsonOptions, error, call.peekResponseHeader(), call.peekResponseTrailer());
+    };
+    const succeed = (res: UnaryResponse) => {
+      let body: Uint8Array;
+      try {
+        body = route.serialization.getO(binary).serialize(res.message as never);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      const header = call.headerOf(res);
+      const trailer = call.trailerOf(res);
+      call.end();
+      if (protocol === "grpc") sendGrpcMessage(x, acceptEncoding, body, header, trailer);
+      else sendConnectMessage(x, binary, body, header, trailer);
+    };
+    const invoke = (body: Buffer) => {
+      let message: unknown;
+      try {
+        message = route.serialization.getI(binary).parse(protocol === "grpc" ? unwrapGrpcMessage(body) : body);
+      } catch (err) {
+        fail(undecodable(err));
+        return;
+      }
+      let result: Promise<UnaryResponse>;
+      try {
+        result = route.invoke(call.request(message));
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      result.then(succeed, fail);
+    };
+    const receive = () => {
+      if (timeout.error !== undefined) {
+        fail(timeout.error);
+        stream.resume();
+        return;
+      }
+      if (protocol === "connect") {
+        const length = Number(headers["content-length"] ?? 0);
+        if (length > readMaxBytes) {
+          fail(tooLarge(length, readMaxBytes));
+          stream.resume();
+          return;
+        }
+      }
+      readBody(stream, {
+        check: protocol === "grpc" ? checkEnvelope : checkBody,
+        done: (err, body) => (err === undefined ? invoke(body) : fail(err)),
+      });
+    };
+    const gate = options.requestGate;
+    if (gate === undefined) receive();
+    else {
+      // As Connect does: the gate runs before the body is read.
+      new Promise<void>((resolve) => resolve(gate(call.context(call.request(undefined))))).then(receive, (err: unknown) => {
+        fail(err);
+        stream.resume();
+      });
+    }
+  }
+
+  const handler = ((req, res) => {
+    if ("stream" in req && serve({ stream: req.stream, response: res as http2.Http2ServerResponse }, req.headers, () => req)) return;
+    if (stats !== undefined) stats.fallback++;
+    fallback(req, res);
+  }) as FastNodeHandler;
+  (handler as { onStream: FastNodeHandler["onStream"] }).onStream = (stream, headers, _flags, rawHeaders) => {
+    if (serve({ stream, response: undefined }, headers, () => requestLike(stream, headers))) return;
+    if (stats !== undefined) stats.fallback++;
+    fallback(new http2.Http2ServerRequest(stream, headers, {}, rawHeaders), new http2.Http2ServerResponse(stream));
+  };
+  return handler;
+}
+
+/** The innermost function of every method's interceptor chain: Connect's invokeUnaryImplementation, per call. */
+const runImplementation: RunImplementation = async (method, impl, req) => {
+  const call = callOf(req);
+  const context = call === undefined ? detachedContext(method, req) : call.context(req);
+  const output = normalize(method.output, await (impl as (m: unknown, c: HandlerContext) => unknown)(req.message, context));
+  if (call !== undefined) return call.respond(output);
+  return { stream: false, service: req.service, method, header: context.responseHeader, trailer: context.responseTrailer, message: output } as UnaryResponse;
+};
+
+function normalize(desc: DescMessage, message: unknown): unknown {
+  return isMessage(message, desc) ? message : create(desc, message as never);
+}
+
+/** A context for a request an interceptor made from scratch (no link to its call). */
+function detachedContext(method: DescMethodUnary, req: UnaryRequest): HandlerContext {
+  return createHandlerContext({
+    service: req.service,
+    method,
+    protocolName: "grpc",
+    requestMethod: req.requestMethod,
+    url: req.url,
+    requestSignal: req.signal,
+    requestHeader: req.header,
+    contextValues: req.contextValues,
+  });
+}
+
+/** What a contextValues function may read of a request the fast path never wrapped. */
+function requestLike(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): NodeRequest {
+  return {
+    headers,
+    method: headers[":method"],
+    url: headers[":path"],
+    authority: headers[":authority"],
+    scheme: headers[":scheme"],
+    httpVersion: "2.0",
+    httpVersionMajor: 2,
+    httpVersionMinor: 0,
+    stream,
+    get socket() {
+      return stream.session?.socket;
+    },
+  } as unknown as NodeRequest;
+}
+
+/**
+ * A request that does not decode is the caller's mistake: INVALID_ARGUMENT, as
+ * connect-go answers (Connect-ES codes a parse failure INTERNAL, its clients'
+ * code for an undecodable response). Size limits keep RESOURCE_EXHAUSTED.
+ */
+function undecodable(err: unknown): unknown {
+  if (!(err instanceof ConnectError) || err.code !== Code.Internal) return err;
+  return new ConnectError(err.rawMessage, Code.InvalidArgument, undefined, undefined, err);
+}
+
+function single(value: string | string[] | undefined): string | null {
+  return value === undefined ? null : typeof value === "string" ? value : (value[0] ?? null);
+}
+
+function ignore(): void {}

@@ -1,0 +1,192 @@
+// One unary call served by the fast path: the interceptor request, the
+// HandlerContext and the interceptor response Connect would build, with what
+// costs made on first use only. The AbortSignal (an AbortController, and a
+// DOMException when it aborts with no reason) exists once something reads it,
+// and so do the response header and trailer objects. A signal made on demand
+// aborts on cancellation, deadline, shutdown and when the handler returns,
+// exactly as Connect's does; one nobody made had nobody to tell.
+import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ContextValues, type HandlerContext, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
+
+/** Links an interceptor request (and copies of it) to its call. */
+export const kCall = Symbol("fast-path unary call");
+
+export interface UnaryCallInit {
+  readonly service: DescService;
+  readonly method: DescMethodUnary;
+  readonly protocolName: "grpc" | "connect";
+  readonly url: string;
+  readonly requestHeader: Headers;
+  readonly values: ContextValues;
+  /** Milliseconds the caller gave the call, if it set a deadline. */
+  readonly timeoutMs: number | undefined;
+  readonly shutdownSignal: AbortSignal | undefined;
+}
+
+export class UnaryCall {
+  readonly init: UnaryCallInit;
+  readonly #deadline: number | undefined;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #unlisten: (() => void) | undefined;
+  #ended = false;
+  #reason: unknown;
+  #responseHeader: Headers | undefined;
+  #responseTrailer: Headers | undefined;
+  /** The response object the innermost function returned, to tell it from a copy an interceptor made. */
+  response: UnaryResponse | undefined;
+
+  constructor(init: UnaryCallInit) {
+    this.init = init;
+    this.#deadline = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
+  }
+
+  get responseHeader(): Headers {
+    return (this.#responseHeader ??= new Headers());
+  }
+
+  get responseTrailer(): Headers {
+    return (this.#responseTrailer ??= new Headers());
+  }
+
+  /** Response headers set so far, undefined when nobody touched them. */
+  peekResponseHeader(): Headers | undefined {
+    return this.#responseHeader;
+  }
+
+  peekResponseTrailer(): Headers | undefined {
+    return this.#responseTrailer;
+  }
+
+  timeoutMs(): number | undefined {
+    return this.#deadline === undefined ? undefined : this.#deadline - Date.now();
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = (this.#controller = new AbortController());
+      if (this.#ended) controller.abort(this.#reason);
+      else {
+        const shutdown = this.init.shutdownSignal;
+        if (shutdown?.aborted) this.abort(shutdown.reason);
+        else {
+          if (shutdown !== undefined) {
+            const onShutdown = () => this.abort(shutdown.reason);
+            shutdown.addEventListener("abort", onShutdown, { once: true });
+            this.#unlisten = () => shutdown.removeEventListener("abort", onShutdown);
+          }
+          if (this.#deadline !== undefined) {
+            const onDeadline = () => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+            this.#timer = setTimeout(onDeadline, Math.max(0, this.#deadline - Date.now()));
+          }
+        }
+      }
+    }
+    return this.#controller.signal;
+  }
+
+  /** Aborts the signal (made or to be made) with `reason`; later calls change nothing. */
+  abort(reason?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#reason = reason;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#unlisten?.();
+    this.#controller?.abort(reason);
+  }
+
+  /** The caller went away: an RST_STREAM, or the connection closed. */
+  cancel(): void {
+    if (!this.#ended) this.abort(new ConnectError("the call was canceled by the client", Code.Canceled));
+  }
+
+  /**
+   * The call is over (answered or failed): a signal made on demand aborts, as
+   * Connect's does when the handler returns, with one shared AbortError
+   * rather than a new DOMException per call.
+   */
+  end(): void {
+    if (!this.#ended) this.abort(CALL_ENDED);
+  }
+
+  /** The request the first interceptor gets. */
+  request(message: unknown): UnaryRequest {
+    const call = this;
+    const { service, method, url, requestHeader, values } = this.init;
+    return {
+      stream: false,
+      service,
+      method,
+      requestMethod: "POST",
+      url,
+      header: requestHeader,
+      contextValues: values,
+      message,
+      get signal() {
+        return call.signal;
+      },
+      [kCall]: call,
+    } as UnaryRequest;
+  }
+
+  /** The handler's context, from the request as the interceptors passed it on (Connect's mergeRequest). */
+  context(req: UnaryRequest): HandlerContext {
+    const call = this;
+    const { method, protocolName, url } = this.init;
+    return {
+      method,
+      service: req.service,
+      protocolName,
+      requestMethod: "POST",
+      url,
+      requestHeader: req.header,
+      values: req.contextValues,
+      get signal() {
+        return req.signal;
+      },
+      get responseHeader() {
+        return call.responseHeader;
+      },
+      get responseTrailer() {
+        return call.responseTrailer;
+      },
+      timeoutMs: () => call.timeoutMs(),
+    };
+  }
+
+  /** The response the innermost function returns. */
+  respond(message: unknown): UnaryResponse {
+    const call = this;
+    const { service, method } = this.init;
+    const res = {
+      stream: false,
+      service,
+      method,
+      message,
+      get header() {
+        return call.responseHeader;
+      },
+      get trailer() {
+        return call.responseTrailer;
+      },
+    } as UnaryResponse;
+    this.response = res;
+    return res;
+  }
+
+  /** Response headers to send: the call's, or those of a response an interceptor replaced. */
+  headerOf(res: UnaryResponse): Headers | undefined {
+    return res === this.response ? this.#responseHeader : res.header;
+  }
+
+  trailerOf(res: UnaryResponse): Headers | undefined {
+    return res === this.response ? this.#responseTrailer : res.trailer;
+  }
+}
+
+/** The reason a signal aborts with when its call is over: immutable, so one instance serves every call. */
+const CALL_ENDED = new DOMException("the call has ended", "AbortError");
+
+export function callOf(req: UnaryRequest): UnaryCall | undefined {
+  return (req as unknown as { [kCall]?: UnaryCall })[kCall];
+}
