@@ -43,6 +43,8 @@ export interface ChannelOptions {
   readonly readMaxBytes?: number;
   /** Client interceptors, run for every attempt. */
   readonly interceptors?: readonly Interceptor[];
+  /** Unary calls on the lean gRPC client (services/platform/fast/unary-client.ts); false: connect-node's transport. Default false. */
+  readonly leanUnary?: boolean;
   /** Told of retries and refusals, e.g. to count them in metrics. */
   readonly events?: ChannelEvents;
   /** TLS options of every connection (read at each dial); undefined: cleartext h2c. */
@@ -360,6 +362,7 @@ export class Channel implements Transport {
       ejection: { ...DEFAULT_EJECTION, ...options.ejection },
       readMaxBytes: options.readMaxBytes ?? 16 * 1024 * 1024,
       interceptors: options.interceptors ?? [],
+      leanUnary: options.leanUnary ?? false,
       tls: options.tls,
       onConnectionFailure: () => {
         // Replicas move in Kubernetes: a failed connection is a reason to look again (at most once a second).

@@ -4,6 +4,7 @@
 import { createClient, Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../../gen/grpc/health/v1/health_pb.js";
+import { createLaneTransport } from "../fast/unary-client.js";
 import { isTransportFailure } from "./retry.js";
 import { ChannelSession, type SessionOptions, type TlsConnectOptions } from "./session.js";
 
@@ -24,6 +25,8 @@ export interface EndpointOptions {
   readonly ejection: EjectionOptions;
   readonly readMaxBytes: number;
   readonly interceptors: readonly Interceptor[];
+  /** Unary calls on the lean client (../fast/unary-client.ts) rather than connect-node's transport. */
+  readonly leanUnary: boolean;
   /** Told when the endpoint's connection fails, so the channel can re-resolve. */
   readonly onConnectionFailure: () => void;
   /** TLS for every connection to the replica, health watch included; undefined: h2c. */
@@ -59,12 +62,14 @@ export class Endpoint {
       session.onFailure = () => options.onConnectionFailure();
       return {
         session,
-        transport: createGrpcTransport({
-          baseUrl,
-          sessionManager: session,
-          readMaxBytes: options.readMaxBytes,
-          interceptors: [...options.interceptors],
-        }),
+        transport: options.leanUnary
+          ? createLaneTransport({ baseUrl, session, readMaxBytes: options.readMaxBytes, interceptors: options.interceptors })
+          : createGrpcTransport({
+              baseUrl,
+              sessionManager: session,
+              readMaxBytes: options.readMaxBytes,
+              interceptors: [...options.interceptors],
+            }),
       };
     });
     if (options.healthService !== undefined) void this.#watchHealth(options.healthService);

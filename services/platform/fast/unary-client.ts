@@ -1,0 +1,275 @@
+// A lean gRPC unary client on one ChannelSession: the request enveloped with
+// the generated descriptors, one HTTP/2 stream, status and details read from
+// the trailers, deadline and cancellation through the stream. It builds no
+// AbortController, no async-iterable pipeline and no ConnectError unless the
+// call fails; streaming calls go to connect-node's gRPC transport on the same
+// session. Errors carry the codes connect-node gives, and a call the server
+// never saw (no connection, GOAWAY, REFUSED_STREAM) has a NotSentError in its
+// causes, so the channel's retry rules treat both transports alike.
+import * as http2 from "node:http2";
+import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethodUnary, type MessageShape } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createContextValues,
+  type ContextValues,
+  type Interceptor,
+  type Transport,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import { codeFromHttpStatus, findTrailerError } from "@connectrpc/connect/protocol-grpc";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { NotSentError, type ChannelSession } from "../channel/session.js";
+
+export interface LaneTransportOptions {
+  /** http://host:port of the replica. */
+  readonly baseUrl: string;
+  readonly session: ChannelSession;
+  /** Largest response message accepted, in bytes. */
+  readonly readMaxBytes: number;
+  /** Client interceptors, run for every call (the channel's per-attempt ones). */
+  readonly interceptors: readonly Interceptor[];
+}
+
+type UnaryNext = (req: UnaryRequest) => Promise<UnaryResponse>;
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
+const USER_AGENT = "grpc-mesh-lean/1";
+
+/** A Transport for one lane of an endpoint: lean unary calls, connect-node for streams. */
+export function createLaneTransport(options: LaneTransportOptions): Transport {
+  const streaming = createGrpcTransport({
+    baseUrl: options.baseUrl,
+    sessionManager: options.session,
+    readMaxBytes: options.readMaxBytes,
+    interceptors: [...options.interceptors],
+  });
+  const core: UnaryNext = (req) => callUnary(options, req);
+  let chain = core;
+  for (let i = options.interceptors.length - 1; i >= 0; i--) chain = (options.interceptors[i] as Interceptor)(chain as never) as never;
+  const neverAborted = new AbortController().signal;
+  return {
+    async unary<I extends DescMessage, O extends DescMessage>(
+      method: DescMethodUnary<I, O>,
+      signal: AbortSignal | undefined,
+      timeoutMs: number | undefined,
+      header: ConstructorParameters<typeof Headers>[0] | undefined,
+      input: unknown,
+      contextValues?: ContextValues,
+    ): Promise<UnaryResponse<I, O>> {
+      const req: UnaryRequest & { timeoutMs?: number | undefined } = {
+        stream: false,
+        service: method.parent,
+        method: method as never,
+        requestMethod: "POST",
+        url: `${options.baseUrl}/${method.parent.typeName}/${method.name}`,
+        signal: signal ?? neverAborted,
+        header: header instanceof Headers ? header : new Headers(header),
+        contextValues: contextValues ?? createContextValues(),
+        message: isMessage(input, method.input) ? input : create(method.input, input as never),
+        timeoutMs,
+      };
+      return (await chain(req)) as unknown as UnaryResponse<I, O>;
+    },
+    stream: (...args) => streaming.stream(...args),
+  };
+}
+
+function callUnary(options: LaneTransportOptions, req: UnaryRequest & { timeoutMs?: number | undefined }): Promise<UnaryResponse> {
+  const method = req.method as DescMethodUnary;
+  const signal = req.signal;
+  if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
+  const headers: http2.OutgoingHttpHeaders = { "content-type": "application/grpc+proto", te: "trailers", "user-agent": USER_AGENT };
+  req.header.forEach((value, key) => {
+    headers[key] = value;
+  });
+  const timeoutMs = req.timeoutMs;
+  if (timeoutMs !== undefined) {
+    // Connect's rule: a timeout of 0 or less disables the deadline (the channel refuses those earlier).
+    if (timeoutMs > 0) headers["grpc-timeout"] = `${Math.ceil(timeoutMs)}m`;
+  }
+  const body = envelope(toBinary(method.input, req.message as MessageShape<DescMessage>));
+  const path = `/${method.parent.typeName}/${method.name}`;
+  return new Promise<UnaryResponse>((resolve, reject) => {
+    let stream: http2.ClientHttp2Stream | undefined;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (err: ConnectError | undefined, res?: UnaryResponse) => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      if (err === undefined) resolve(res as UnaryResponse);
+      else {
+        reject(err);
+        if (stream !== undefined && !stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+      }
+    };
+    const onAbort = () => settle(ConnectError.from(signal.reason, Code.Canceled));
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      timer = setTimeout(() => settle(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
+    }
+    options.session.request("POST", path, headers, {}).then(
+      (s) => {
+        stream = s;
+        if (settled) {
+          s.close(NGHTTP2_CANCEL);
+          return;
+        }
+        readResponse(s, req, options.readMaxBytes, settle);
+        s.end(body);
+      },
+      (err: unknown) => settle(new ConnectError(`cannot start the call: ${(err as Error).message}`, Code.Unavailable, undefined, undefined, err)),
+    );
+  });
+}
+
+function readResponse(
+  stream: http2.ClientHttp2Stream,
+  req: UnaryRequest,
+  readMaxBytes: number,
+  settle: (err: ConnectError | undefined, res?: UnaryResponse) => void,
+): void {
+  let head: http2.IncomingHttpHeaders | undefined;
+  let trailers: http2.IncomingHttpHeaders | undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  stream.once("response", (h) => {
+    head = h;
+  });
+  stream.on("data", (chunk: Buffer) => {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > readMaxBytes + 5) settle(tooLarge(size - 5, readMaxBytes));
+  });
+  stream.once("trailers", (t) => {
+    trailers = t;
+  });
+  let streamError: Error | undefined;
+  stream.on("error", (err: Error) => {
+    // Reported on close, with the reset code; kept as the cause (GOAWAY: the call was not processed).
+    streamError = err;
+  });
+  stream.once("close", () => {
+    try {
+      settle(undefined, finish(stream, req, readMaxBytes, head, trailers, chunks, size, streamError));
+    } catch (err) {
+      settle(ConnectError.from(err, Code.Internal));
+    }
+  });
+}
+
+/** The response of a closed stream, or the error Connect's gRPC transport would raise for it. */
+function finish(
+  stream: http2.ClientHttp2Stream,
+  req: UnaryRequest,
+  readMaxBytes: number,
+  head: http2.IncomingHttpHeaders | undefined,
+  trailers: http2.IncomingHttpHeaders | undefined,
+  chunks: Buffer[],
+  size: number,
+  streamError: Error | undefined,
+): UnaryResponse {
+  if (head === undefined) throw resetError(stream, "before the response headers", streamError);
+  const status = Number(head[":status"]);
+  if (status !== 200) throw new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), webHeaders(head));
+  const contentType = head["content-type"] ?? "";
+  if (!/^application\/grpc(?:\+proto)?(?:;|$)/i.test(contentType)) {
+    throw new ConnectError(`unsupported content type ${contentType}`, Code.Unknown);
+  }
+  // A trailers-only response carries the status in its headers.
+  const headerError = head["grpc-status"] === undefined ? undefined : findTrailerError(webHeaders(head));
+  const encoding = head["grpc-encoding"];
+  if (encoding !== undefined && encoding !== "identity") throw new ConnectError(`unsupported response encoding "${String(encoding)}"`, Code.Internal);
+  const message = size === 0 ? undefined : unwrap(req.method as DescMethodUnary, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), readMaxBytes);
+  if (trailers === undefined && head["grpc-status"] === undefined) {
+    // No status at all: the stream was reset, or the server broke off.
+    if ((stream.rstCode ?? NGHTTP2_NO_ERROR) !== NGHTTP2_NO_ERROR || streamError !== undefined) throw resetError(stream, "before the trailers", streamError);
+    throw new ConnectError("protocol error: missing status", Code.Internal);
+  }
+  if (trailers !== undefined && trailers["grpc-status"] !== "0") {
+    const error = findTrailerError(webHeaders(trailers));
+    if (error !== undefined) {
+      webHeaders(head).forEach((value, key) => error.metadata.append(key, value));
+      throw error;
+    }
+    if (trailers["grpc-status"] === undefined && head["grpc-status"] === undefined) throw new ConnectError("protocol error: missing status", Code.Internal);
+  }
+  if (message === undefined) {
+    if (headerError !== undefined) throw headerError;
+    throw new ConnectError("protocol error: missing output message for unary method", trailers?.["grpc-status"] !== undefined ? Code.Unimplemented : Code.Unknown);
+  }
+  if (headerError !== undefined) throw new ConnectError("protocol error: received output message for unary method with error status", Code.Unknown);
+  const responseTrailers = trailers ?? {};
+  return {
+    stream: false,
+    service: req.service,
+    method: req.method,
+    message,
+    get header() {
+      return webHeaders(head);
+    },
+    get trailer() {
+      return webHeaders(responseTrailers);
+    },
+  } as UnaryResponse;
+}
+
+function unwrap(method: DescMethodUnary, body: Buffer, readMaxBytes: number): unknown {
+  if (body.length < 5) {
+    if (body.length === 0) throw new ConnectError("protocol error: missing output message for unary method", Code.Unimplemented);
+    throw new ConnectError("protocol error: incomplete envelope", Code.Internal);
+  }
+  const flags = body[0] as number;
+  const length = body.readUInt32BE(1);
+  if (length > readMaxBytes) throw tooLarge(length, readMaxBytes);
+  if (body.length !== 5 + length) {
+    throw new ConnectError(
+      body.length < 5 + length ? "protocol error: incomplete envelope" : "protocol error: received extra output message for unary method",
+      body.length < 5 + length ? Code.Internal : Code.Unimplemented,
+    );
+  }
+  if (flags !== 0) throw new ConnectError(`protocol error: unexpected envelope flags ${flags}`, Code.Internal);
+  try {
+    return fromBinary(method.output, body.subarray(5));
+  } catch (err) {
+    throw new ConnectError(`parse binary: ${(err as Error).message}`, Code.Internal);
+  }
+}
+
+/** The error of a stream that ended without a status. REFUSED_STREAM: the server did not process it. */
+function resetError(stream: http2.ClientHttp2Stream, when: string, cause: Error | undefined): ConnectError {
+  const code = stream.rstCode ?? NGHTTP2_NO_ERROR;
+  const message = `http/2 stream closed ${when} (code ${code}${cause === undefined ? "" : `, ${cause.message}`})`;
+  if (code === NGHTTP2_REFUSED_STREAM) {
+    return new ConnectError(message, Code.Unavailable, undefined, undefined, new NotSentError("the server refused the stream (NGHTTP2_REFUSED_STREAM)", { cause }));
+  }
+  if (code === NGHTTP2_CANCEL) return new ConnectError(message, Code.Canceled, undefined, undefined, cause);
+  return new ConnectError(message, Code.Internal, undefined, undefined, cause);
+}
+
+function tooLarge(size: number, readMaxBytes: number): ConnectError {
+  return new ConnectError(`message size ${size} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
+}
+
+function envelope(message: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(5 + message.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}
+
+function webHeaders(headers: http2.IncomingHttpHeaders): Headers {
+  const out = new Headers();
+  for (const key in headers) {
+    if (key.charCodeAt(0) === 58) continue;
+    const value = headers[key];
+    if (value === undefined) continue;
+    if (typeof value === "string") out.append(key, value);
+    else for (const v of value) out.append(key, v);
+  }
+  return out;
+}
