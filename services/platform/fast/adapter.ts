@@ -129,7 +129,7 @@ export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: Fast
       try {
         message = route.serialization.getI(binary).parse(protocol === "grpc" ? unwrapGrpcMessage(body) : body);
       } catch (err) {
-        fail(undecodable(err));
+        fail(err);
         return;
       }
       let result: Promise<UnaryResponse>;
@@ -227,16 +227,6 @@ function requestLike(stream: http2.ServerHttp2Stream, headers: http2.IncomingHtt
       return stream.session?.socket;
     },
   } as unknown as NodeRequest;
-}
-
-/**
- * A request that does not decode is the caller's mistake: INVALID_ARGUMENT, as
- * connect-go answers (Connect-ES codes a parse failure INTERNAL, its clients'
- * code for an undecodable response). Size limits keep RESOURCE_EXHAUSTED.
- */
-function undecodable(err: unknown): unknown {
-  if (!(err instanceof ConnectError) || err.code !== Code.Internal) return err;
-  return new ConnectError(err.rawMessage, Code.InvalidArgument, undefined, undefined, err);
 }
 
 function single(value: string | string[] | undefined): string | null {

@@ -32,9 +32,10 @@ export function unwrapGrpcMessage(body: Buffer): Uint8Array {
     throw new ConnectError("protocol error: received extra input message for unary method", Code.Unimplemented);
   }
   if ((flags & 0b1) !== 0) {
-    throw new ConnectError("protocol error: received compressed envelope, but do not know how to decompress", Code.InvalidArgument);
+    // Connect's code and words (the conformance suite expects INTERNAL).
+    throw new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
   }
-  if ((flags & ~0b1) !== 0) throw new ConnectError(`protocol error: invalid envelope flags ${flags}`, Code.InvalidArgument);
+  if ((flags & ~0b1) !== 0) throw new ConnectError(`protocol error: invalid envelope flags ${flags}`, Code.Internal);
   return body.subarray(5);
 }
 

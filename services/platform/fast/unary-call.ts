@@ -38,7 +38,8 @@ export class UnaryCall {
 
   constructor(init: UnaryCallInit) {
     this.init = init;
-    this.#deadline = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
+    // Whole milliseconds, as Connect's context (a Date) keeps them: gRPC timeouts in u or n are fractional.
+    this.#deadline = init.timeoutMs === undefined ? undefined : Math.trunc(Date.now() + init.timeoutMs);
   }
 
   get responseHeader(): Headers {
