@@ -1,0 +1,90 @@
+// The issue's targets, checked against one run's figures (ratios within the run).
+import { find, num, type Results, type Row, type Target } from "./results.js";
+import { fmt } from "./stats.js";
+
+export function checkTargets(results: Results): Target[] {
+  const unary = results.suites.unary;
+  const at = (handler: string, impl: string, inFlight: number) =>
+    find(unary, (r) => r.figures.handler === handler && r.figures.impl === impl && r.figures.inFlight === inFlight && r.figures.loadGenerator === "h2load");
+  const targets: Target[] = [];
+
+  const fast100 = at("echo", "mesh-fast", 100);
+  const grpc100 = at("echo", "grpc-js", 100);
+  const raw100 = at("echo", "raw-http2", 100);
+  targets.push(ratio("unary server vs grpc-js (echo, 100 in flight)", ">= 1.5x grpc-js requests/s", num(fast100, "rps"), num(grpc100, "rps"), 1.5, "req/s"));
+  targets.push(
+    compare("unary server p99 vs grpc-js (echo, 100 in flight)", "p99 no worse than grpc-js", num(fast100, "p99Ms"), num(grpc100, "p99Ms"), "ms"),
+  );
+  targets.push(ratio("unary server vs raw node:http2 (echo, 100 in flight)", ">= 0.6x raw requests/s", num(fast100, "rps"), num(raw100, "rps"), 0.6, "req/s"));
+  targets.push(
+    compare("unary p50 at 1 in flight vs grpc-js (echo)", "p50 <= grpc-js's", num(at("echo", "mesh-fast", 1), "p50Ms"), num(at("echo", "grpc-js", 1), "p50Ms"), "ms"),
+  );
+
+  const client = results.suites.client;
+  const lean = find(client, (r) => r.figures.client === "channel-lean");
+  const grpcClient = find(client, (r) => r.figures.client === "grpc-js");
+  targets.push(
+    ratioAtMost("client CPU per call vs grpc-js client", "<= 0.6x grpc-js's CPU per call", num(lean, "cpuUsPerCall"), num(grpcClient, "cpuUsPerCall"), 0.6, "us"),
+  );
+
+  const getUser = num(at("getuser", "mesh-fast", 100), "rps");
+  const nodeBound = num(fast100, "rps");
+  const pgBound = num(
+    find(results.suites.database, (r) => r.case === "user-by-id pgbench"),
+    "qps",
+  );
+  const bound = nodeBound === undefined || pgBound === undefined ? undefined : Math.min(nodeBound, pgBound);
+  targets.push({
+    name: "GetUser (PostgreSQL) vs the lesser bound",
+    wanted: ">= 0.8x min(Node-bound, PostgreSQL-bound)",
+    reached:
+      getUser === undefined || bound === undefined
+        ? "not measured"
+        : `${fmt(getUser)} req/s = ${fmt(getUser / bound)}x min(echo ${fmt(nodeBound)}, pgbench ${fmt(pgBound)})`,
+    met: getUser === undefined || bound === undefined ? undefined : getUser >= 0.8 * bound,
+  });
+
+  const fan = find(results.suites["fan-out"], (r) => r.figures.rpc === "GetUserStatistics" && r.figures.mode === "concurrent");
+  const span = num(fan, "fanOutP50Ms");
+  const slowest = num(fan, "slowestBranchP50Ms");
+  targets.push({
+    name: "concurrent fan-out (GetUserStatistics)",
+    wanted: "p50 <= slowest branch p50 + 1 ms",
+    reached: span === undefined || slowest === undefined ? "not measured" : `fan-out p50 ${fmt(span)} ms, slowest branch p50 ${fmt(slowest)} ms`,
+    met: span === undefined || slowest === undefined ? undefined : span <= slowest + 1,
+  });
+
+  const memory = results.suites.memory ?? [];
+  const idle = memory.filter((r) => r.figures.phase === "idle");
+  targets.push({
+    name: "idle RSS per service",
+    wanted: "<= 80 MB each",
+    reached: idle.length === 0 ? "not measured" : idle.map((r) => `${r.figures.service} ${fmt(num(r, "rssMiB"))} MiB`).join(", "),
+    met: idle.length === 0 ? undefined : idle.every((r) => (num(r, "rssMiB") ?? Infinity) * 1.048576 <= 80),
+  });
+  const soak = memory.filter((r) => String(r.figures.phase).startsWith("soak"));
+  targets.push({
+    name: `RSS growth over the soak${soak[0] === undefined ? "" : ` (${fmt(num(soak[0], "soakSeconds"))} s)`}`,
+    wanted: "<= 10% each",
+    reached: soak.length === 0 ? "not measured" : soak.map((r) => `${r.figures.service} ${fmt(num(r, "growthPct"))}%`).join(", "),
+    met: soak.length === 0 ? undefined : soak.every((r) => (num(r, "growthPct") ?? Infinity) <= 10),
+  });
+  return targets;
+}
+
+function ratio(name: string, wanted: string, ours: number | undefined, theirs: number | undefined, min: number, unit: string): Target {
+  if (ours === undefined || theirs === undefined) return { name, wanted, reached: "not measured", met: undefined };
+  return { name, wanted, reached: `${fmt(ours / theirs)}x (${fmt(ours)} vs ${fmt(theirs)} ${unit})`, met: ours >= min * theirs };
+}
+
+function ratioAtMost(name: string, wanted: string, ours: number | undefined, theirs: number | undefined, max: number, unit: string): Target {
+  if (ours === undefined || theirs === undefined) return { name, wanted, reached: "not measured", met: undefined };
+  return { name, wanted, reached: `${fmt(ours / theirs)}x (${fmt(ours)} vs ${fmt(theirs)} ${unit})`, met: ours <= max * theirs };
+}
+
+function compare(name: string, wanted: string, ours: number | undefined, theirs: number | undefined, unit: string): Target {
+  if (ours === undefined || theirs === undefined) return { name, wanted, reached: "not measured", met: undefined };
+  return { name, wanted, reached: `${fmt(ours)} vs ${fmt(theirs)} ${unit}`, met: ours <= theirs };
+}
+
+export type { Row };

@@ -1,0 +1,184 @@
+// Memory of the four services as production runs them (compiled JavaScript,
+// `node dist/services/<service>/main.js`, on PostgreSQL, seeded): resident set
+// at idle, after a hot read at 100 in flight, and over a soak of
+// GetUserStatistics (the user service fanning out to point and department) of
+// --soak-seconds, sampled; the growth is the last sample against the first one
+// taken after the first tenth of the soak (warm-up).
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { GetBeerRequestSchema } from "../../gen/mesh/beer/v1/beer_pb.js";
+import { GetDepartmentRequestSchema } from "../../gen/mesh/department/v1/department_pb.js";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
+import { GetUserPointsRequestSchema } from "../../gen/mesh/point/v1/point_pb.js";
+import { GetUserRequestSchema, GetUserStatisticsRequestSchema } from "../../gen/mesh/user/v1/user_pb.js";
+import { REFERENCE_DEPARTMENTS } from "../../services/platform/reference-data.js";
+import type { BenchContext, Suite } from "../lib/context.js";
+import { GEORGE_ID } from "../lib/fixtures.js";
+import { h2load, run } from "../lib/h2load.js";
+import { memoryOf } from "../lib/machine.js";
+import type { Row } from "../lib/results.js";
+import { fmt, mib } from "../lib/stats.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SERVICES = ["user", "point", "department", "beer"] as const;
+type Service = (typeof SERVICES)[number];
+
+const HOT_READS: Record<Service, { path: string; body: Uint8Array }> = {
+  user: { path: "/mesh.user.v1.UserService/GetUser", body: frame(GetUserRequestSchema, { id: GEORGE_ID }) },
+  point: { path: "/mesh.point.v1.PointService/GetUserPoints", body: frame(GetUserPointsRequestSchema, { userId: GEORGE_ID }) },
+  department: { path: "/mesh.department.v1.DepartmentService/GetDepartment", body: frame(GetDepartmentRequestSchema, { id: REFERENCE_DEPARTMENTS[2]?.id ?? "" }) },
+  beer: { path: "/mesh.beer.v1.BeerService/GetBeer", body: frame(GetBeerRequestSchema, { id: "01900000-0000-7000-8000-0000000000b1" }) },
+};
+
+export const memorySuite: Suite = async (ctx) => {
+  const rows: Row[] = [];
+  // Inside the project (.cache/ is ignored by git), so imports find node_modules and "type": "module".
+  const own = ctx.compiledDir === undefined ? (mkdirSync(join(ROOT, ".cache"), { recursive: true }), mkdtempSync(join(ROOT, ".cache", "bench-dist-"))) : undefined;
+  const out = ctx.compiledDir ?? (own as string);
+  try {
+    if (own !== undefined) {
+      ctx.log("compiling the services (tsc -p tsconfig.build.json) to run them as production does");
+      await run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json"), "--outDir", own]);
+    }
+    const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const))) as Record<Service, number>;
+    const children = SERVICES.map((service) => startService(ctx, out, service, ports));
+    try {
+      await Promise.all(SERVICES.map((s) => waitServing(ports[s])));
+      await sleep(ctx.smoke ? 1_000 : 10_000);
+      const quiet = await ctx.quiet();
+      children.forEach((child, i) => {
+        const service = SERVICES[i] as Service;
+        const rss = mib(memoryOf(child.pid ?? -1).rss);
+        rows.push({ case: `${service} idle`, figures: { service, phase: "idle", rssMiB: rss }, quiet });
+        ctx.log(`${service.padEnd(10)} idle        RSS ${fmt(rss).padStart(5)} MiB`);
+      });
+      for (const [i, service] of SERVICES.entries()) {
+        const child = children[i] as ChildProcess;
+        const quiet = await ctx.quiet();
+        const read = HOT_READS[service];
+        const r = await h2load({ url: `http://127.0.0.1:${ports[service]}${read.path}`, body: read.body, inFlight: 100, durationS: ctx.durationS, core: ctx.loadCore });
+        const mem = memoryOf(child.pid ?? -1);
+        rows.push({ case: `${service} load`, figures: { service, phase: "hot read, 100 in flight", rps: r.rps, rssMiB: mib(mem.rss), peakRssMiB: mib(mem.peak) }, quiet });
+        ctx.log(`${service.padEnd(10)} under load  RSS ${fmt(mib(mem.rss)).padStart(5)} MiB, peak ${fmt(mib(mem.peak))} MiB  (${read.path.split("/").pop()} at ${fmt(r.rps)} req/s)`);
+      }
+      rows.push(...(await soak(ctx, ports, children)));
+    } finally {
+      for (const child of children) child.kill("SIGTERM");
+      await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.once("exit", resolve)))));
+    }
+  } finally {
+    if (own !== undefined) rmSync(own, { recursive: true, force: true });
+  }
+  return rows;
+};
+
+async function soak(ctx: BenchContext, ports: Record<Service, number>, children: ChildProcess[]): Promise<Row[]> {
+  const quiet = await ctx.quiet();
+  const samples: number[][] = SERVICES.map(() => []);
+  const every = Math.min(30, Math.max(1, ctx.soakS / 20)) * 1000;
+  ctx.log(`soak: GetUserStatistics at 10 in flight for ${ctx.soakS} s, RSS sampled every ${every / 1000} s`);
+  const load = h2load({
+    url: `http://127.0.0.1:${ports.user}/mesh.user.v1.UserService/GetUserStatistics`,
+    body: frame(GetUserStatisticsRequestSchema, { pageSize: 50 }),
+    inFlight: 10,
+    durationS: ctx.soakS,
+    core: ctx.loadCore,
+    latencies: false,
+  });
+  const started = performance.now();
+  let done = false;
+  void load.finally(() => (done = true));
+  while (!done) {
+    await Promise.race([sleep(every), load.catch(() => undefined)]);
+    if (done) break;
+    children.forEach((c, i) => samples[i]?.push(memoryOf(c.pid ?? -1).rss));
+  }
+  const r = await load;
+  const seconds = (performance.now() - started) / 1000;
+  return SERVICES.map((service, i) => {
+    const s = samples[i] ?? [];
+    const base = s[Math.min(s.length - 1, Math.floor(s.length / 10))] ?? Number.NaN;
+    const last = s[s.length - 1] ?? Number.NaN;
+    const growth = (last - base) / base;
+    ctx.log(`${service.padEnd(10)} soak        RSS ${fmt(mib(base))} -> ${fmt(mib(last))} MiB (${fmt(growth * 100)}%), max ${fmt(mib(Math.max(...s)))} MiB over ${fmt(seconds)} s`);
+    return {
+      case: `${service} soak`,
+      figures: {
+        service,
+        phase: `soak ${ctx.soakS} s`,
+        soakSeconds: seconds,
+        requests: r.requests,
+        rps: r.rps,
+        rssStartMiB: mib(base),
+        rssEndMiB: mib(last),
+        rssMaxMiB: mib(Math.max(...s)),
+        growthPct: growth * 100,
+        samples: s.length,
+      },
+      quiet,
+    };
+  });
+}
+
+function startService(ctx: BenchContext, out: string, service: Service, ports: Record<Service, number>): ChildProcess {
+  const p = service.toUpperCase();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    [`${p}_HOST`]: "127.0.0.1",
+    [`${p}_PORT`]: String(ports[service]),
+    [`${p}_HTTP_PORT`]: "-1",
+    [`${p}_ADMIN_PORT`]: "-1",
+    [`${p}_DATABASE_SCHEMA`]: `bench_mem_${service}`,
+    DATABASE_URL: ctx.databaseUrl,
+    SEED: "true",
+    LOG_LEVEL: "info",
+    USER_SERVICE_ADDR: `127.0.0.1:${ports.user}`,
+    POINT_SERVICE_ADDR: `127.0.0.1:${ports.point}`,
+    DEPARTMENT_SERVICE_ADDR: `127.0.0.1:${ports.department}`,
+    // The soak runs the fan-out at full speed: no cap may refuse it.
+    MAX_CONCURRENT_RPCS: "0",
+  };
+  const main = join(out, "services", service, "main.js");
+  const [command, args] = ctx.serverCore === undefined ? [process.execPath, [main]] : ["taskset", ["-c", ctx.serverCore, process.execPath, main]];
+  // Logs (a line per call) go nowhere: the terminal would cost more than the service.
+  return spawn(command, args, { cwd: out, env, stdio: ["ignore", "ignore", "inherit"] });
+}
+
+async function waitServing(port: number): Promise<void> {
+  const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+  for (let i = 0; i < 300; i++) {
+    const status = await health.check({ service: "" }, { timeoutMs: 1_000 }).then(
+      (r) => r.status,
+      () => Status.UNKNOWN,
+    );
+    if (status === Status.SERVING) return;
+    await sleep(200);
+  }
+  throw new Error(`the service on port ${port} never reported SERVING`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function frame<D extends DescMessage>(schema: D, init: MessageInitShape<D>): Uint8Array {
+  const message = toBinary(schema, create(schema, init));
+  const out = new Uint8Array(5 + message.length);
+  new DataView(out.buffer).setUint32(1, message.length);
+  out.set(message, 5);
+  return out;
+}
