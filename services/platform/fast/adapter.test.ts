@@ -3,12 +3,14 @@
 // cancellation, metadata, errors with details, masking, size limits, and
 // what it leaves to connect-node (compression, HTTP/1.1, streams).
 import assert from "node:assert/strict";
+import * as http2 from "node:http2";
 import { after, before, describe, test } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { BadRequestSchema, ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
-import { PointService } from "../../../gen/mesh/point/v1/point_pb.js";
+import { GetUserPointsRequestSchema, GetUserPointsResponseSchema, PointService } from "../../../gen/mesh/point/v1/point_pb.js";
 import { captureLogger, testConfig } from "../../testing/harness.js";
 import { invalidArgument } from "../errors.js";
 import { ServingStatus } from "../health.js";
@@ -132,7 +134,7 @@ for (const [name, make] of Object.entries(clients)) {
       assert.equal(err.rawMessage, "internal error");
     });
 
-    test("the deadline reaches the handler, which sees DEADLINE_EXCEEDED on its signal", async () => {
+    test("the deadline reaches the handler, whose signal aborts when it passes", async () => {
       const client = make();
       const res = await client.getUserPoints({ userId: "timeout" }, { timeoutMs: 5_000 });
       assert.ok(res.points > 0n && res.points <= 5_000n, `timeoutMs() was ${res.points}`);
@@ -140,7 +142,8 @@ for (const [name, make] of Object.entries(clients)) {
       const err = await client.getUserPoints({ userId: `wait:${key}` }, { timeoutMs: 100 }).catch((e: unknown) => ConnectError.from(e));
       assert.equal((err as ConnectError).code, Code.DeadlineExceeded);
       await until(() => seen.has(key));
-      assert.equal(seen.get(key), Code.DeadlineExceeded);
+      // The server's own timer, or the client's cancellation at its deadline (whichever fires first).
+      assert.ok([Code.DeadlineExceeded, Code.Canceled].includes(seen.get(key) as Code), `the handler saw ${String(seen.get(key))}`);
     });
 
     test("a caller that cancels aborts the handler's signal with CANCELED", async () => {
@@ -158,6 +161,47 @@ for (const [name, make] of Object.entries(clients)) {
       await assert.rejects(client.getUserPoints({ userId: "y".repeat(READ_MAX + 10) }), (e: ConnectError) => e.code === Code.ResourceExhausted);
       await assert.rejects(client.getUserPoints({ userId: "big" }), (e: ConnectError) => e.code === Code.ResourceExhausted);
     });
+  });
+}
+
+describe("fast path, raw gRPC requests", () => {
+  test("a timeout in microseconds is seen in whole milliseconds; the server's own deadline aborts the handler", async () => {
+    const session = http2.connect(url());
+    try {
+      const timeout = await rawCall(session, "timeout", "1999958u");
+      assert.equal(timeout.status, "0");
+      const ms = fromBinary(GetUserPointsResponseSchema, timeout.body.subarray(5)).points;
+      assert.ok(ms > 1_900n && ms <= 1_999n, `timeoutMs() was ${ms}`);
+      // The client here never cancels: only the server's timer can end the call.
+      const expired = await rawCall(session, "wait:raw-deadline", "50m");
+      assert.equal(expired.status, String(Code.DeadlineExceeded));
+      assert.equal(seen.get("raw-deadline"), Code.DeadlineExceeded);
+    } finally {
+      session.close();
+    }
+  });
+});
+
+function rawCall(session: http2.ClientHttp2Session, userId: string, grpcTimeout: string): Promise<{ status: string; body: Buffer }> {
+  const message = toBinary(GetUserPointsRequestSchema, create(GetUserPointsRequestSchema, { userId }));
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return new Promise((resolve, reject) => {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/mesh.point.v1.PointService/GetUserPoints",
+      "content-type": "application/grpc",
+      te: "trailers",
+      "grpc-timeout": grpcTimeout,
+    });
+    const chunks: Buffer[] = [];
+    let status = "";
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("trailers", (t) => (status = String(t["grpc-status"])));
+    stream.on("error", reject);
+    stream.on("close", () => resolve({ status, body: Buffer.concat(chunks) }));
+    stream.end(frame);
   });
 }
 

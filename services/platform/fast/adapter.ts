@@ -21,15 +21,6 @@ import { callOf, UnaryCall } from "./unary-call.js";
 type NodeHandler = ReturnType<typeof connectNodeAdapter>;
 type NodeRequest = Parameters<NodeHandler>[0];
 
-export interface FastNodeHandler extends NodeHandler {
-  /**
-   * The same handler as an http2 server's "stream" listener: calls the fast
-   * path serves never get Node's compatibility request and response objects;
-   * the rest get them, made here, and go to connect-node.
-   */
-  readonly onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
-}
-
 /** Counts of calls by path taken, for tests and benchmarks. */
 export interface FastPathStats {
   fast: number;
@@ -42,7 +33,7 @@ export interface FastPathStats {
  * routers configured with `requireConnectProtocolHeader`, keep to connect-node
  * for what those options change.
  */
-export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: FastPathStats): FastNodeHandler {
+export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: FastPathStats): NodeHandler {
   const acceptCompression = options.acceptCompression ?? [compressionGzip, compressionBrotli];
   const fallback = connectNodeAdapter({ ...options, acceptCompression });
   const table = readMethodTable(options, runImplementation);
@@ -55,7 +46,7 @@ export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: Fast
   const checkBody = checkConnectBody(readMaxBytes);
 
   /** Serves the call and returns true, or returns false without touching the stream. */
-  function serve(x: Exchange, headers: http2.IncomingHttpHeaders, nodeRequest: () => NodeRequest): boolean {
+  function serve(x: Exchange, headers: http2.IncomingHttpHeaders, nodeRequest: NodeRequest): boolean {
     if (headers[":method"] !== "POST") return false;
     const route = table.get(headers[":path"] ?? "");
     if (route === undefined) return false;
@@ -83,7 +74,7 @@ export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: Fast
     protocol: "grpc" | "connect",
     binary: boolean,
     headers: http2.IncomingHttpHeaders,
-    nodeRequest: () => NodeRequest,
+    nodeRequest: NodeRequest,
     timeout: { timeoutMs?: number; error?: ConnectError },
   ): void {
     if (stats !== undefined) stats.fast++;
@@ -96,7 +87,7 @@ export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: Fast
       protocolName: protocol,
       url: `${session?.encrypted === true ? "https" : "http"}://${authority}${headers[":path"]}`,
       requestHeader: webHeaders(headers),
-      values: options.contextValues?.(nodeRequest()) ?? createContextValues(),
+      values: options.contextValues?.(nodeRequest) ?? createContextValues(),
       timeoutMs: timeout.timeoutMs,
       shutdownSignal: options.shutdownSignal,
     });
@@ -171,17 +162,11 @@ export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: Fast
     }
   }
 
-  const handler = ((req, res) => {
-    if ("stream" in req && serve({ stream: req.stream, response: res as http2.Http2ServerResponse }, req.headers, () => req)) return;
+  return (req, res) => {
+    if ("stream" in req && serve({ stream: req.stream, response: res as http2.Http2ServerResponse }, req.headers, req)) return;
     if (stats !== undefined) stats.fallback++;
     fallback(req, res);
-  }) as FastNodeHandler;
-  (handler as { onStream: FastNodeHandler["onStream"] }).onStream = (stream, headers, _flags, rawHeaders) => {
-    if (serve({ stream, response: undefined }, headers, () => requestLike(stream, headers))) return;
-    if (stats !== undefined) stats.fallback++;
-    fallback(new http2.Http2ServerRequest(stream, headers, {}, rawHeaders), new http2.Http2ServerResponse(stream));
   };
-  return handler;
 }
 
 /** The innermost function of every method's interceptor chain: Connect's invokeUnaryImplementation, per call. */
@@ -209,24 +194,6 @@ function detachedContext(method: DescMethodUnary, req: UnaryRequest): HandlerCon
     requestHeader: req.header,
     contextValues: req.contextValues,
   });
-}
-
-/** What a contextValues function may read of a request the fast path never wrapped. */
-function requestLike(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): NodeRequest {
-  return {
-    headers,
-    method: headers[":method"],
-    url: headers[":path"],
-    authority: headers[":authority"],
-    scheme: headers[":scheme"],
-    httpVersion: "2.0",
-    httpVersionMajor: 2,
-    httpVersionMinor: 0,
-    stream,
-    get socket() {
-      return stream.session?.socket;
-    },
-  } as unknown as NodeRequest;
 }
 
 function single(value: string | string[] | undefined): string | null {

@@ -21,11 +21,11 @@ export function tooLarge(size: number, readMaxBytes: number): ConnectError {
 }
 
 export function sendConnectMessage(x: Exchange, binary: boolean, body: Uint8Array, header: Headers | undefined, trailer: Headers | undefined): void {
-  const head: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": binary ? CONNECT_PROTO : CONNECT_JSON };
+  const head: http2.OutgoingHttpHeaders = { "content-type": binary ? CONNECT_PROTO : CONNECT_JSON };
   addHeaders(head, header);
   addHeaders(head, trailer, "trailer-");
   head["content-length"] = body.byteLength;
-  send(x, head, body, undefined);
+  send(x, 200, head, body, undefined);
 }
 
 export function sendConnectError(
@@ -38,10 +38,10 @@ export function sendConnectError(
   const merged = new Headers(header);
   if (!error.isWireError) mergeNonProtocolHeaders(merged, error.metadata);
   const body = errorToJsonBytes(error, jsonOptions ?? {});
-  const head: http2.OutgoingHttpHeaders = { ":status": codeToHttpStatus(error.code) };
+  const head: http2.OutgoingHttpHeaders = {};
   addHeaders(head, merged);
   addHeaders(head, trailer, "trailer-");
   head["content-type"] = CONNECT_JSON;
   head["content-length"] = body.byteLength;
-  send(x, head, body, undefined);
+  send(x, codeToHttpStatus(error.code), head, body, undefined);
 }

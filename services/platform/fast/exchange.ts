@@ -1,47 +1,30 @@
-// The HTTP/2 side of a fast-path call: reading the request body and writing
-// the response, either on the raw stream or through Node's compatibility API
-// (when the fast path runs as an ordinary request listener).
+// The HTTP/2 side of a fast-path call: reading the request body from the
+// stream and writing the response through Node's compatibility API.
 import type * as http2 from "node:http2";
 
-/** Where a call's response goes: the stream itself, or Node's compatibility response wrapping it. */
+/** A call on Node's HTTP/2 compatibility API: the raw stream is read, the response written through the compatibility object. */
 export interface Exchange {
   readonly stream: http2.ServerHttp2Stream;
-  readonly response: http2.Http2ServerResponse | undefined;
+  readonly response: http2.Http2ServerResponse;
 }
 
 /** Whether the response can still be written: the caller may have reset the stream. */
 export function writable(x: Exchange): boolean {
-  return !x.stream.destroyed && !x.stream.closed && !x.stream.headersSent;
+  return !x.stream.destroyed && !x.stream.closed && !x.response.headersSent;
 }
 
 /**
  * Sends the response head, the body (may be empty) and, when given, trailers.
  * Does nothing when the stream is gone (the caller cancelled).
  */
-export function send(x: Exchange, head: http2.OutgoingHttpHeaders, body: Uint8Array | undefined, trailers: http2.OutgoingHttpHeaders | undefined): void {
+export function send(x: Exchange, status: number, head: http2.OutgoingHttpHeaders, body: Uint8Array | undefined, trailers: http2.OutgoingHttpHeaders | undefined): void {
   if (!writable(x)) return;
   try {
     const res = x.response;
-    if (res !== undefined) {
-      const status = head[":status"] as number;
-      delete head[":status"];
-      res.writeHead(status, head);
-      if (trailers !== undefined) res.addTrailers(trailers);
-      if (body === undefined) res.end();
-      else res.end(body);
-      return;
-    }
-    const stream = x.stream;
-    if (trailers === undefined) {
-      stream.respond(head, { endStream: body === undefined });
-      if (body !== undefined) stream.end(body);
-      return;
-    }
-    stream.respond(head, { waitForTrailers: true });
-    stream.once("wantTrailers", () => {
-      if (!stream.destroyed) stream.sendTrailers(trailers);
-    });
-    stream.end(body);
+    res.writeHead(status, head);
+    if (trailers !== undefined) res.addTrailers(trailers);
+    if (body === undefined) res.end();
+    else res.end(body);
   } catch {
     // The stream closed between the check and the write: the caller is gone.
   }

@@ -55,12 +55,12 @@ export function sendGrpcMessage(
   header: Headers | undefined,
   trailer: Headers | undefined,
 ): void {
-  const head: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": GRPC_CONTENT_TYPE };
+  const head: http2.OutgoingHttpHeaders = { "content-type": GRPC_CONTENT_TYPE };
   if (acceptEncoding !== undefined) head["grpc-accept-encoding"] = acceptEncoding;
   addHeaders(head, header);
   const trailers: http2.OutgoingHttpHeaders = { "grpc-status": "0" };
   addHeaders(trailers, trailer);
-  send(x, head, envelope(body), trailers);
+  send(x, 200, head, envelope(body), trailers);
 }
 
 /** Headers, no message, and the error's status, message, details and metadata in trailers. */
@@ -71,11 +71,11 @@ export function sendGrpcError(
   header: Headers | undefined,
   trailer: Headers | undefined,
 ): void {
-  const head: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": GRPC_CONTENT_TYPE };
+  const head: http2.OutgoingHttpHeaders = { "content-type": GRPC_CONTENT_TYPE };
   if (acceptEncoding !== undefined) head["grpc-accept-encoding"] = acceptEncoding;
   addHeaders(head, header);
   const status = setTrailerStatus(new Headers(trailer), error);
   const trailers: http2.OutgoingHttpHeaders = {};
   addHeaders(trailers, status);
-  send(x, head, undefined, trailers);
+  send(x, 200, head, undefined, trailers);
 }
