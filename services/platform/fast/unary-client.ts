@@ -109,7 +109,10 @@ function callUnary(options: LaneTransportOptions, req: UnaryRequest & { timeoutM
     const onAbort = () => settle(ConnectError.from(signal.reason, Code.Canceled));
     signal.addEventListener("abort", onAbort, { once: true });
     if (timeoutMs !== undefined && timeoutMs > 0) {
-      timer = setTimeout(() => settle(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
+      // The server enforces grpc-timeout; this timer is the backstop for one that does not answer. A
+      // millisecond late, so that when a handler passes on its own remaining time the inbound deadline
+      // (ending the handler with DEADLINE_EXCEEDED) fires before the outbound one (a failed branch).
+      timer = setTimeout(() => settle(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs + 1);
     }
     options.session.request("POST", path, headers, {}).then(
       (s) => {
