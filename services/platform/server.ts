@@ -11,6 +11,7 @@ import { createContextValues, type ConnectRouter, type Interceptor, type Service
 import { compressionBrotli, compressionGzip, connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { limitConnectionAge } from "./connection-age.js";
+import { fastNodeAdapter } from "./fast/adapter.js";
 import { withDefaultDeadline } from "./default-deadline.js";
 import { HealthRegistry, registerHealth, ServingStatus } from "./health.js";
 import { correctDecodeErrors, requestDecompressionErrorsInvalid } from "./decode-errors.js";
@@ -33,7 +34,10 @@ export interface ServerOptions {
    * gets, and its span is active while the logging interceptor writes its line.
    */
   readonly observer?: Interceptor;
-  /** Builds the request handler from Connect's adapter options. Default connectNodeAdapter. */
+  /**
+   * Builds the request handler from Connect's adapter options. Default: the fast path
+   * (fast/adapter.ts: unary gRPC and Connect served from the descriptors, the rest by connect-node).
+   */
   readonly adapter?: (options: ConnectNodeAdapterOptions) => ReturnType<typeof connectNodeAdapter>;
 }
 
@@ -82,7 +86,7 @@ export function createServer(options: ServerOptions): Server {
       mounted.push((router) => router.service(service, withDefaultDeadline(service, impl, limits.defaultDeadlineMs)));
     },
     async listen() {
-      const handler = (options.adapter ?? connectNodeAdapter)({
+      const handler = (options.adapter ?? fastNodeAdapter)({
         routes(router) {
           for (const mount of mounted) mount(router);
           registerHealth(router, health, stoppingController.signal);

@@ -43,7 +43,7 @@ export interface ChannelOptions {
   readonly readMaxBytes?: number;
   /** Client interceptors, run for every attempt. */
   readonly interceptors?: readonly Interceptor[];
-  /** Unary calls on the lean gRPC client (services/platform/fast/unary-client.ts); false: connect-node's transport. Default false. */
+  /** Unary calls on the lean gRPC client (services/platform/fast/unary-client.ts); false: connect-node's transport. Default true. */
   readonly leanUnary?: boolean;
   /** Told of retries and refusals, e.g. to count them in metrics. */
   readonly events?: ChannelEvents;
@@ -362,7 +362,7 @@ export class Channel implements Transport {
       ejection: { ...DEFAULT_EJECTION, ...options.ejection },
       readMaxBytes: options.readMaxBytes ?? 16 * 1024 * 1024,
       interceptors: options.interceptors ?? [],
-      leanUnary: options.leanUnary ?? false,
+      leanUnary: options.leanUnary ?? true,
       tls: options.tls,
       onConnectionFailure: () => {
         // Replicas move in Kubernetes: a failed connection is a reason to look again (at most once a second).
