@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, sql, type LogEvent } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
 import type { Logger } from "./logger.js";
+import { preparedStatements } from "./prepared-statements.js";
 import type { DatabaseConfig } from "./service-config.js";
 
 export interface Database<DB> {
@@ -70,7 +71,8 @@ async function openPostgres<DB>(config: DatabaseConfig, url: string, logger: Log
   // queries (just acquired, or inside a transaction) was an uncaught "error" that ended
   // the process. Its query fails on its own, and the pool drops it when it is released.
   pool.on("connect", (client) => client.on("error", (err) => logger.warn({ err }, "database connection lost")));
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...(hooks.onQuery === undefined ? {} : { log: hooks.onQuery }) });
+  // SELECTs run as named prepared statements: parsed and planned once per connection (prepared-statements.ts).
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparedStatements(pool) }), ...(hooks.onQuery === undefined ? {} : { log: hooks.onQuery }) });
   await createSchema(db, config.schema);
   return {
     db,
