@@ -49,7 +49,8 @@ const server = createServer({
     writeMaxBytes: 16 * 1024 * 1024,
     // Limits of the production defaults that would change what the suite checks: no default
     // deadline (it echoes the timeout the client sent) and no concurrency cap.
-    ...({ defaultDeadlineMs: 0, maxConcurrentRpcs: 0 } as object),
+    defaultDeadlineMs: 0,
+    maxConcurrentRpcs: 0,
   },
   logger,
   observer: observability.serverInterceptor,

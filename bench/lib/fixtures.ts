@@ -36,8 +36,8 @@ export function benchServerConfig(overrides: Partial<ServerConfig> = {}): Server
     maxConnectionAgeGraceMs: 0,
     readMaxBytes: 4 * 1024 * 1024,
     writeMaxBytes: 16 * 1024 * 1024,
-    // ServerLimits (services/platform/limits.ts); the rest keep their defaults.
-    ...({ maxConcurrentRpcs: 0, ...(process.env.BENCH_NO_DEFAULT_DEADLINE ? { defaultDeadlineMs: 0 } : {}) } as object),
+    // The rest of the limits (services/platform/limits.ts) keep their defaults.
+    maxConcurrentRpcs: 0,
     ...overrides,
   };
 }

@@ -24,6 +24,8 @@ export interface H2loadOptions {
   readonly contentType?: string;
   /** Per-request latencies (a log line per request); off for long soaks. Default true. */
   readonly latencies?: boolean;
+  /** grpc-timeout sent with every call (e.g. "10S"), as gRPC clients with a deadline do; undefined: none. */
+  readonly grpcTimeout?: string | undefined;
 }
 
 export interface LoadResult {
@@ -62,6 +64,7 @@ export async function h2load(options: H2loadOptions): Promise<LoadResult> {
       `content-type: ${options.contentType ?? "application/grpc"}`,
       "-H",
       "te: trailers",
+      ...(options.grpcTimeout === undefined ? [] : ["-H", `grpc-timeout: ${options.grpcTimeout}`]),
       "-d",
       bodyFile,
       ...(options.latencies === false ? [] : ["--log-file", logFile]),

@@ -75,11 +75,15 @@ export function processCpuMicros(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
 }
 
-/** Resident set now (VmRSS) and its peak (VmHWM), in bytes. */
-export function memoryOf(pid: number): { rss: number; peak: number } {
+/**
+ * Resident set now (VmRSS), its peak (VmHWM), and its private part (RssAnon:
+ * what the process alone costs; the rest is mostly the node binary's pages,
+ * shared by every Node process on the machine), in bytes.
+ */
+export function memoryOf(pid: number): { rss: number; peak: number; private: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+  return { rss: kb("VmRSS"), peak: kb("VmHWM"), private: kb("RssAnon") };
 }
 
 /** Whether processes can be pinned to cores (taskset, and at least two cores). */

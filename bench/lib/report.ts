@@ -66,7 +66,7 @@ function cell(v: number | string | undefined): string {
 
 /** Grouped bars: one panel per handler, a group per in-flight level, a bar per server. */
 export function chart(results: Results): string {
-  const rows = (results.suites.unary ?? []).filter((r) => r.figures.loadGenerator === "h2load");
+  const rows = (results.suites.unary ?? []).filter((r) => r.figures.loadGenerator === "h2load" && r.figures.clientDeadline !== "none");
   const handlers = [...new Set(rows.map((r) => String(r.figures.handler)))];
   const impls = [...new Set(rows.map((r) => String(r.figures.impl)))];
   const levels = [...new Set(rows.map((r) => Number(r.figures.inFlight)))];

@@ -1,15 +1,19 @@
 // One hot read, one way, for a duration with N in flight over a pool of 10:
-//   repository   the service's repository function (Kysely over node-postgres), as handlers call it;
-//   pg-simple    node-postgres with the same SQL text, unnamed (parsed and planned every time);
-//   pg-prepared  node-postgres with a named statement (parsed once per connection).
+//   repository       the service's repository function on the database as services open it;
+//   kysely-unnamed   the same function on Kysely over a plain node-postgres pool (every statement unnamed);
+//   kysely-prepared  the same function on Kysely with SELECTs as named prepared statements
+//                    (services/platform/prepared-statements.ts);
+//   pg-simple        node-postgres with the same SQL text, unnamed (parsed and planned every time);
+//   pg-prepared      node-postgres with a named statement (parsed once per connection).
 // Reads: user by id (GetUser), balance of one user (GetUserPoints), department by id (GetDepartment).
 // -> {type:"result", queries, seconds, cpuUsPerQuery, p50Ms, p99Ms, errors}
 import { parseArgs } from "node:util";
-import type { Kysely } from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import * as departments from "../../services/department/repository.js";
 import type { DepartmentDatabase } from "../../services/department/schema.js";
 import { openDatabase } from "../../services/platform/database.js";
+import { preparedStatements } from "../../services/platform/prepared-statements.js";
 import { createLogger } from "../../services/platform/logger.js";
 import { REFERENCE_DEPARTMENTS } from "../../services/platform/reference-data.js";
 import * as points from "../../services/point/repository.js";
@@ -21,7 +25,7 @@ import { databaseConfig, GEORGE_ID } from "../lib/fixtures.js";
 import { percentile } from "../lib/stats.js";
 
 export const READS = ["user-by-id", "points-of-user", "department-by-id"] as const;
-export const WAYS = ["repository", "pg-simple", "pg-prepared"] as const;
+export const WAYS = ["repository", "kysely-unnamed", "kysely-prepared", "pg-simple", "pg-prepared"] as const;
 
 const { values: args } = parseArgs({
   options: {
@@ -50,13 +54,20 @@ const compiled =
 
 let query: () => Promise<unknown>;
 let pool: pg.Pool | undefined;
-if (way === "repository") {
+let kysely: Kysely<unknown> | undefined;
+if (way === "repository" || way === "kysely-unnamed" || way === "kysely-prepared") {
+  let db = database.db;
+  if (way !== "repository") {
+    const plain = new pg.Pool({ connectionString: databaseConfig(args["database-url"], schema).url, max: 10, options: `-c search_path=${schema}` });
+    kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: way === "kysely-prepared" ? preparedStatements(plain) : plain }) });
+    db = kysely;
+  }
   query =
     read === "user-by-id"
-      ? () => users.findUserById(database.db as Kysely<UserDatabase>, GEORGE_ID)
+      ? () => users.findUserById(db as Kysely<UserDatabase>, GEORGE_ID)
       : read === "points-of-user"
-        ? () => points.findBalances(database.db as Kysely<PointDatabase>, [GEORGE_ID])
-        : () => departments.findDepartmentById(database.db as Kysely<DepartmentDatabase>, departmentId);
+        ? () => points.findBalances(db as Kysely<PointDatabase>, [GEORGE_ID])
+        : () => departments.findDepartmentById(db as Kysely<DepartmentDatabase>, departmentId);
 } else {
   pool = new pg.Pool({ connectionString: databaseConfig(args["database-url"], schema).url, max: 10, options: `-c search_path=${schema}` });
   const text = compiled.sql;
@@ -94,6 +105,7 @@ const { count, errors } = await run(Number(args["duration-s"]), latencies);
 const seconds = (performance.now() - started) / 1000;
 const used = process.cpuUsage(cpu);
 await pool?.end();
+await kysely?.destroy();
 await database.close();
 reply({
   type: "result",

@@ -1,5 +1,6 @@
-// Hot reads three ways (the repositories, raw node-postgres unnamed, raw
-// node-postgres with a named prepared statement), the Node process pinned to
+// Hot reads five ways (the repositories as services open the database, the
+// same on Kysely with unnamed and with prepared statements, raw node-postgres
+// unnamed and prepared), the Node process pinned to
 // one core, 32 in flight over a pool of 10: queries/s, Node CPU per query,
 // p50, p99. Then pgbench, PostgreSQL's own client, on the same user-by-id
 // statement (prepared, 10 connections): the rate PostgreSQL itself sustains here.
@@ -15,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const READS = ["user-by-id", "points-of-user", "department-by-id"] as const;
-const WAYS = ["repository", "pg-simple", "pg-prepared"] as const;
+const WAYS = ["repository", "kysely-unnamed", "kysely-prepared", "pg-simple", "pg-prepared"] as const;
 export const PGBENCH = "/usr/lib/postgresql/15/bin/pgbench";
 
 interface DbResult {

@@ -55,9 +55,9 @@ export const memorySuite: Suite = async (ctx) => {
       const quiet = await ctx.quiet();
       children.forEach((child, i) => {
         const service = SERVICES[i] as Service;
-        const rss = mib(memoryOf(child.pid ?? -1).rss);
-        rows.push({ case: `${service} idle`, figures: { service, phase: "idle", rssMiB: rss }, quiet });
-        ctx.log(`${service.padEnd(10)} idle        RSS ${fmt(rss).padStart(5)} MiB`);
+        const mem = memoryOf(child.pid ?? -1);
+        rows.push({ case: `${service} idle`, figures: { service, phase: "idle", rssMiB: mib(mem.rss), privateMiB: mib(mem.private) }, quiet });
+        ctx.log(`${service.padEnd(10)} idle        RSS ${fmt(mib(mem.rss)).padStart(5)} MiB (private ${fmt(mib(mem.private))} MiB)`);
       });
       for (const [i, service] of SERVICES.entries()) {
         const child = children[i] as ChildProcess;
@@ -65,7 +65,11 @@ export const memorySuite: Suite = async (ctx) => {
         const read = HOT_READS[service];
         const r = await h2load({ url: `http://127.0.0.1:${ports[service]}${read.path}`, body: read.body, inFlight: 100, durationS: ctx.durationS, core: ctx.loadCore });
         const mem = memoryOf(child.pid ?? -1);
-        rows.push({ case: `${service} load`, figures: { service, phase: "hot read, 100 in flight", rps: r.rps, rssMiB: mib(mem.rss), peakRssMiB: mib(mem.peak) }, quiet });
+        rows.push({
+          case: `${service} load`,
+          figures: { service, phase: "hot read, 100 in flight", rps: r.rps, rssMiB: mib(mem.rss), privateMiB: mib(mem.private), peakRssMiB: mib(mem.peak) },
+          quiet,
+        });
         ctx.log(`${service.padEnd(10)} under load  RSS ${fmt(mib(mem.rss)).padStart(5)} MiB, peak ${fmt(mib(mem.peak))} MiB  (${read.path.split("/").pop()} at ${fmt(r.rps)} req/s)`);
       }
       rows.push(...(await soak(ctx, ports, children)));

@@ -14,6 +14,8 @@ import { fmt, mib } from "../lib/stats.js";
 
 export const SERVER_IMPLS = ["mesh-fast", "mesh-connect", "grpc-js", "raw-http2"] as const;
 export const HANDLERS = ["echo", "getuser"] as const;
+/** The deadline h2load's calls carry (gRPC's format: 10 seconds). */
+export const CLIENT_DEADLINE = "10S";
 
 export const unarySuite: Suite = async (ctx) => {
   const rows: Row[] = [];
@@ -23,11 +25,15 @@ export const unarySuite: Suite = async (ctx) => {
       try {
         const url = `http://127.0.0.1:${server.port}/mesh.user.v1.UserService/GetUser`;
         await h2load({ url, body: getUserRequestFrame(), inFlight: 100, durationS: ctx.warmS, core: ctx.loadCore });
-        for (const inFlight of ctx.inFlight) {
+        // Every call carries a deadline, as our channel's calls and most gRPC clients' do; our server
+        // without one is measured too (it then applies DEFAULT_DEADLINE_MS itself).
+        const points: Array<{ inFlight: number; grpcTimeout: string | undefined }> = ctx.inFlight.map((inFlight) => ({ inFlight, grpcTimeout: CLIENT_DEADLINE }));
+        if (impl === "mesh-fast" && ctx.inFlight.includes(100)) points.push({ inFlight: 100, grpcTimeout: undefined });
+        for (const { inFlight, grpcTimeout } of points) {
           const quiet = await ctx.quiet();
           const errorsBefore = await errorsOf(server.child);
           const cpu = processCpuMicros(server.child.pid);
-          const r = await h2load({ url, body: getUserRequestFrame(), inFlight, durationS: ctx.durationS, core: ctx.loadCore });
+          const r = await h2load({ url, body: getUserRequestFrame(), inFlight, durationS: ctx.durationS, core: ctx.loadCore, grpcTimeout });
           const cpuUs = processCpuMicros(server.child.pid) - cpu;
           const errors = (await errorsOf(server.child)) - errorsBefore + r.failed;
           const figures = {
@@ -35,6 +41,7 @@ export const unarySuite: Suite = async (ctx) => {
             impl,
             inFlight,
             loadGenerator: "h2load",
+            clientDeadline: grpcTimeout ?? "none",
             rps: r.rps,
             p50Ms: r.p50,
             p99Ms: r.p99,
@@ -42,9 +49,9 @@ export const unarySuite: Suite = async (ctx) => {
             peakRssMiB: mib(memoryOf(server.child.pid).peak),
             errors,
           };
-          rows.push({ case: `${handler} ${impl} ${inFlight}`, figures, quiet });
+          rows.push({ case: `${handler} ${impl} ${inFlight}${grpcTimeout === undefined ? " no deadline" : ""}`, figures, quiet });
           ctx.log(
-            `${handler.padEnd(7)} ${impl.padEnd(12)} ${String(inFlight).padStart(4)} in flight  ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50).padStart(6)} ms  p99 ${fmt(r.p99).padStart(6)} ms  ${fmt(figures.cpuUsPerRequest).padStart(5)} us CPU/req  peak ${fmt(figures.peakRssMiB)} MiB  errors ${errors}  load ${quiet.load1.toFixed(2)}`,
+            `${handler.padEnd(7)} ${impl.padEnd(12)} ${String(inFlight).padStart(4)} in flight${grpcTimeout === undefined ? " (no deadline)" : ""}  ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50).padStart(6)} ms  p99 ${fmt(r.p99).padStart(6)} ms  ${fmt(figures.cpuUsPerRequest).padStart(5)} us CPU/req  peak ${fmt(figures.peakRssMiB)} MiB  errors ${errors}  load ${quiet.load1.toFixed(2)}`,
           );
         }
         if (handler === "echo" && hasCommand("ghz", ["--version"])) {
