@@ -5,11 +5,13 @@
 //
 //   sh scripts/node.sh bench/run.ts                      the full run (about an hour with a 10 min soak)
 //   sh scripts/node.sh bench/run.ts --smoke              every case for a second or so (CI)
-//   options: --only unary,client,pool,fan-out,database,memory   --soak-seconds 600
+//   options: --only unary,layers,client,pool,fan-out,database,memory   --soak-seconds 600
 //            --duration-seconds 10   --warm-seconds 3   --in-flight 1,10,100,1000
 //            --quiet-wait-seconds 180   --out docs/benchmarks   --database-url postgres://...
 //            --tsx (run the measured processes through tsx instead of compiling them first)
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+//            --merge (keep the other suites of <out>/results.json: re-run some suites, or --only none to
+//                     rewrite the tables, chart and targets from it)
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
@@ -25,11 +27,13 @@ import { checkTargets } from "./lib/targets.js";
 import { clientSuite, poolSuite } from "./suites/client.js";
 import { databaseSuite } from "./suites/database.js";
 import { fanOutSuite } from "./suites/fan-out.js";
+import { layersSuite } from "./suites/layers.js";
 import { memorySuite } from "./suites/memory.js";
 import { unarySuite } from "./suites/unary.js";
 
 const SUITES: Record<string, Suite> = {
   unary: unarySuite,
+  layers: layersSuite,
   client: clientSuite,
   pool: poolSuite,
   "fan-out": fanOutSuite,
@@ -49,6 +53,7 @@ const { values: args } = parseArgs({
     out: { type: "string" },
     "database-url": { type: "string" },
     tsx: { type: "boolean", default: false },
+    merge: { type: "boolean", default: false },
   },
 });
 const smoke = args.smoke;
@@ -69,7 +74,9 @@ async function main(): Promise<void> {
   const quietWaitS = Number(args["quiet-wait-seconds"] ?? (smoke ? 0 : 180));
   // Production runs tsc's output; so do the measured processes (unless --tsx).
   // Inside the project (.cache/ is ignored by git), so imports find node_modules and "type": "module".
-  const compiledDir = args.tsx ? undefined : (mkdirSync(join(root, ".cache"), { recursive: true }), mkdtempSync(join(root, ".cache", "bench-build-")));
+  const selectedCount = args.only === "none" ? 0 : 1;
+  const compiledDir =
+    args.tsx || selectedCount === 0 ? undefined : (mkdirSync(join(root, ".cache"), { recursive: true }), mkdtempSync(join(root, ".cache", "bench-build-")));
   if (compiledDir !== undefined) {
     console.log("bench: compiling the project with tsc (the measured processes run its JavaScript)");
     await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json"), "--outDir", compiledDir, "--sourceMap", "false"]);
@@ -87,12 +94,18 @@ async function main(): Promise<void> {
     quiet: () => waitForQuiet({ maxWaitS: quietWaitS }),
     log: (line) => console.log(line),
   };
-  const selected = args.only === undefined ? Object.keys(SUITES) : args.only.split(",");
+  const selected = args.only === undefined ? Object.keys(SUITES) : args.only === "none" ? [] : args.only.split(",");
   const unknown = selected.filter((s) => !(s in SUITES));
   if (unknown.length > 0) throw new Error(`unknown suite(s) ${unknown.join(", ")}; known: ${Object.keys(SUITES).join(", ")}`);
   console.log(`bench: ${smoke ? "smoke run" : "full run"}, suites ${selected.join(", ")}, ${pinned ? "server on core 0, load on core 1" : "not pinned (taskset or a second core missing)"}`);
-  await prepareDatabases(ctx.databaseUrl);
-  const results: Results = { meta: runMeta(smoke, pinned), suites: {}, targets: [] };
+  if (selected.length > 0) await prepareDatabases(ctx.databaseUrl);
+  const earlier = args.merge ? (JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as Results) : undefined;
+  const meta = runMeta(smoke, pinned);
+  const results: Results = {
+    meta: earlier === undefined || selected.length === 0 ? (earlier?.meta ?? meta) : { ...earlier.meta, command: `${earlier.meta.command}; then ${meta.command} (${meta.date}, ${meta.commit})` },
+    suites: { ...earlier?.suites },
+    targets: [],
+  };
   for (const name of selected) {
     console.log(`\n== ${name}`);
     const started = performance.now();

@@ -7,9 +7,10 @@ import { fmt } from "./stats.js";
 
 const SUITE_TITLES: Record<string, string> = {
   unary: "Unary servers (server on one core, load on the other)",
+  layers: "Where a call's server CPU goes: the echo server built up one layer at a time (100 in flight)",
   client: "Client CPU per outbound call (client on one core, raw node:http2 echo server on the other, 32 in flight)",
   pool: "Pool: our channel against our server, 100 in flight",
-  "fan-out": "Fan-out with 1% slow (+50 ms) upstream answers, 10 in flight",
+  "fan-out": "Fan-out: upstreams answering in 2 ms, 1% of them 50 ms later",
   database: "Hot reads: repositories vs raw node-postgres (Node on one core, 32 in flight, pool of 10)",
   memory: "Memory of the four services (compiled, PostgreSQL)",
 };

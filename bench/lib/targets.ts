@@ -31,28 +31,39 @@ export function checkTargets(results: Results): Target[] {
     ratioAtMost("client CPU per call vs grpc-js client", "<= 0.6x grpc-js's CPU per call", num(lean, "cpuUsPerCall"), num(grpcClient, "cpuUsPerCall"), 0.6, "us"),
   );
 
-  const getUser = num(at("getuser", "mesh-fast", 100), "rps");
-  const nodeBound = num(fast100, "rps");
+  const getUserRow = at("getuser", "mesh-fast", 100);
+  const getUser = num(getUserRow, "rps");
+  const echoBound = num(fast100, "rps");
+  const cpuPerGetUser = num(getUserRow, "cpuUsPerRequest");
+  // What one core can do at the CPU GetUser itself takes (the server is pinned to one core).
+  const cpuBound = cpuPerGetUser === undefined ? undefined : 1e6 / cpuPerGetUser;
   const pgBound = num(
     find(results.suites.database, (r) => r.case === "user-by-id pgbench"),
     "qps",
   );
-  const bound = nodeBound === undefined || pgBound === undefined ? undefined : Math.min(nodeBound, pgBound);
-  targets.push({
-    name: "GetUser (PostgreSQL) vs the lesser bound",
-    wanted: ">= 0.8x min(Node-bound, PostgreSQL-bound)",
-    reached:
-      getUser === undefined || bound === undefined
-        ? "not measured"
-        : `${fmt(getUser)} req/s = ${fmt(getUser / bound)}x min(echo ${fmt(nodeBound)}, pgbench ${fmt(pgBound)})`,
-    met: getUser === undefined || bound === undefined ? undefined : getUser >= 0.8 * bound,
-  });
+  for (const [label, nodeBound] of [
+    ["Node-bound = our echo rate", echoBound],
+    ["Node-bound = 1 core / GetUser's own CPU per call", cpuBound],
+  ] as const) {
+    const bound = nodeBound === undefined || pgBound === undefined ? undefined : Math.min(nodeBound, pgBound);
+    targets.push({
+      name: `GetUser (PostgreSQL) vs the lesser bound (${label})`,
+      wanted: ">= 0.8x min(Node-bound, PostgreSQL-bound)",
+      reached:
+        getUser === undefined || bound === undefined
+          ? "not measured"
+          : `${fmt(getUser)} req/s = ${fmt(getUser / bound)}x min(Node ${fmt(nodeBound)}, pgbench ${fmt(pgBound)})`,
+      met: getUser === undefined || bound === undefined ? undefined : getUser >= 0.8 * bound,
+    });
+  }
 
-  const fan = find(results.suites["fan-out"], (r) => r.figures.rpc === "GetUserStatistics" && r.figures.mode === "concurrent");
+  const fan =
+    find(results.suites["fan-out"], (r) => r.figures.rpc === "GetUserStatistics" && r.figures.mode === "concurrent" && r.figures.inFlight === 1) ??
+    find(results.suites["fan-out"], (r) => r.figures.rpc === "GetUserStatistics" && r.figures.mode === "concurrent");
   const span = num(fan, "fanOutP50Ms");
   const slowest = num(fan, "slowestBranchP50Ms");
   targets.push({
-    name: "concurrent fan-out (GetUserStatistics)",
+    name: "concurrent fan-out (GetUserStatistics, 1 in flight)",
     wanted: "p50 <= slowest branch p50 + 1 ms",
     reached: span === undefined || slowest === undefined ? "not measured" : `fan-out p50 ${fmt(span)} ms, slowest branch p50 ${fmt(slowest)} ms`,
     met: span === undefined || slowest === undefined ? undefined : span <= slowest + 1,

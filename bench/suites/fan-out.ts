@@ -1,10 +1,11 @@
 // Fan-out: GetUserStatistics (points and departments in parallel after two
 // queries) and GetDepartmentReport (2 pages of users in turn, then 2 point
-// batches of 1000 in parallel) against fake upstreams of which 1% of answers take
-// 50 ms more, with the branches run concurrently (the handlers as written) and
-// one after another. h2load drives the service at 10 in flight; the service
-// times each outbound call, so the fan-out's own cost is the span of an
-// inbound call's branches against its slowest branch.
+// batches in parallel) against fake upstreams that answer in 2 ms, 1% of them
+// 50 ms later, with the branches run concurrently (the handlers as written) and
+// one after another. h2load drives the service at 1 call in flight (latency)
+// and at 10 (the service's core busy); the service times each outbound call,
+// so the fan-out's own cost is the span of an inbound call's branches against
+// its slowest branch.
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { GetDepartmentReportRequestSchema } from "../../gen/mesh/department/v1/department_pb.js";
 import { GetUserStatisticsRequestSchema } from "../../gen/mesh/user/v1/user_pb.js";
@@ -41,7 +42,7 @@ const RPCS = [
 
 export const fanOutSuite: Suite = async (ctx) => {
   const rows: Row[] = [];
-  const upstreams = spawnRole({ role: "roles/fan-out-upstreams.ts", args: ["--slow", "0.01", "--slow-ms", "50", "--members", "2000"], core: ctx.loadCore, compiledDir: ctx.compiledDir });
+  const upstreams = spawnRole({ role: "roles/fan-out-upstreams.ts", args: ["--base-ms", "2", "--slow", "0.01", "--slow-ms", "50", "--members", "1200"], core: ctx.loadCore, compiledDir: ctx.compiledDir });
   try {
     const { port: upstreamPort } = await upstreams.next<{ type: "ready"; port: number }>("ready");
     for (const mode of ["concurrent", "sequential"] as const) {
@@ -54,34 +55,36 @@ export const fanOutSuite: Suite = async (ctx) => {
       try {
         const { port } = await sut.next<{ type: "ready"; port: number }>("ready");
         for (const rpc of RPCS) {
-          const url = `http://127.0.0.1:${port}${rpc.path}`;
-          await h2load({ url, body: rpc.body, inFlight: 10, durationS: ctx.warmS, core: ctx.loadCore });
-          await reset(sut);
-          const quiet = await ctx.quiet();
-          const r = await h2load({ url, body: rpc.body, inFlight: 10, durationS: ctx.durationS, core: ctx.loadCore });
-          sut.send({ type: "stats" });
-          const s = await sut.next<SutStats>("stats");
-          const slowest = Math.max(...rpc.branches.map((b) => s.branchP50Ms[b] ?? Number.NaN));
-          const figures: Record<string, number | string> = {
-            rpc: rpc.name,
-            mode,
-            inFlight: 10,
-            rps: r.rps,
-            p50Ms: r.p50,
-            p99Ms: r.p99,
-            fanOutP50Ms: s.spanP50Ms,
-            fanOutP99Ms: s.spanP99Ms,
-            slowestBranchP50Ms: slowest,
-            overheadP50Ms: s.spanP50Ms - slowest,
-          };
-          for (const b of rpc.branches) {
-            figures[`${b}P50Ms`] = s.branchP50Ms[b] ?? Number.NaN;
-            figures[`${b}P99Ms`] = s.branchP99Ms[b] ?? Number.NaN;
+          for (const inFlight of [1, 10]) {
+            const url = `http://127.0.0.1:${port}${rpc.path}`;
+            await h2load({ url, body: rpc.body, inFlight, durationS: ctx.warmS, core: ctx.loadCore });
+            await reset(sut);
+            const quiet = await ctx.quiet();
+            const r = await h2load({ url, body: rpc.body, inFlight, durationS: ctx.durationS, core: ctx.loadCore });
+            sut.send({ type: "stats" });
+            const s = await sut.next<SutStats>("stats");
+            const slowest = Math.max(...rpc.branches.map((b) => s.branchP50Ms[b] ?? Number.NaN));
+            const figures: Record<string, number | string> = {
+              rpc: rpc.name,
+              mode,
+              inFlight,
+              rps: r.rps,
+              p50Ms: r.p50,
+              p99Ms: r.p99,
+              fanOutP50Ms: s.spanP50Ms,
+              fanOutP99Ms: s.spanP99Ms,
+              slowestBranchP50Ms: slowest,
+              overheadP50Ms: s.spanP50Ms - slowest,
+            };
+            for (const b of rpc.branches) {
+              figures[`${b}P50Ms`] = s.branchP50Ms[b] ?? Number.NaN;
+              figures[`${b}P99Ms`] = s.branchP99Ms[b] ?? Number.NaN;
+            }
+            rows.push({ case: `${rpc.name} ${mode} ${inFlight}`, figures, quiet });
+            ctx.log(
+              `${rpc.name.padEnd(20)} ${mode.padEnd(10)} ${String(inFlight).padStart(2)} in flight ${fmt(r.rps).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  fan-out p50 ${fmt(s.spanP50Ms)} ms (slowest branch p50 ${fmt(slowest)} ms)  p99 ${fmt(s.spanP99Ms)} ms  load ${quiet.load1.toFixed(2)}`,
+            );
           }
-          rows.push({ case: `${rpc.name} ${mode}`, figures, quiet });
-          ctx.log(
-            `${rpc.name.padEnd(20)} ${mode.padEnd(10)} ${fmt(r.rps).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  fan-out p50 ${fmt(s.spanP50Ms)} ms (slowest branch p50 ${fmt(slowest)} ms)  p99 ${fmt(s.spanP99Ms)} ms  load ${quiet.load1.toFixed(2)}`,
-          );
         }
       } finally {
         await sut.stop();
