@@ -4,6 +4,7 @@ import type { Logger } from "../platform/logger.js";
 import { startServiceHost, type ServiceHost } from "../platform/service-host.js";
 import type { BeerConfig } from "./config.js";
 import { createEventHub } from "./event-hub.js";
+import { createBeerMetrics } from "./metrics.js";
 import { migrations } from "./migrations/index.js";
 import type { BeerDatabase } from "./schema.js";
 import { seedBeers } from "./seed.js";
@@ -15,7 +16,7 @@ export function startBeerService(config: BeerConfig, logger: Logger): Promise<Se
     logger,
     migrations,
     seed: seedBeers,
-    mount(server, database) {
+    mount(server, database, observability) {
       // One listener for the whole process, however many streams watch.
       const hub = createEventHub({
         db: database.db,
@@ -23,7 +24,7 @@ export function startBeerService(config: BeerConfig, logger: Logger): Promise<Se
         logger,
         pollIntervalMs: config.eventPollIntervalMs,
       });
-      server.register(BeerService, createBeerService({ db: database.db, hub, stopping: server.stopping }));
+      server.register(BeerService, createBeerService({ db: database.db, hub, stopping: server.stopping, metrics: createBeerMetrics(observability) }));
       // Closed after the server has drained: by then every stream has ended on `stopping`.
       return [() => hub.close()];
     },

@@ -9,6 +9,7 @@ import { findAddedEventByRequestId } from "./events.js";
 import { beerRowToMessage, eventRowToBeer } from "./mappers.js";
 import * as repo from "./repository.js";
 import { nextPageToken, parseAddRequest, parseId, parseListRequest, parseRenameRequest, type AddParams } from "./requests.js";
+import type { BeerMetrics } from "./metrics.js";
 import type { BeerDatabase, BeerEventRow, BeerRow } from "./schema.js";
 import { watchBeerEvents } from "./watch.js";
 
@@ -18,6 +19,8 @@ export interface BeerServiceDeps {
   readonly hub: EventHub;
   /** Aborted when the server begins to stop: WatchBeerEvents streams end on it. */
   readonly stopping: AbortSignal;
+  /** Domain counters; absent in tests that do not read them. */
+  readonly metrics?: BeerMetrics;
 }
 
 export function createBeerService(deps: BeerServiceDeps): ServiceImpl<typeof BeerService> {
@@ -53,7 +56,10 @@ export function createBeerService(deps: BeerServiceDeps): ServiceImpl<typeof Bee
         { id: newId(), name: params.name, style: params.style, abv: params.abv },
         params.requestId === null ? null : { requestId: params.requestId, requestHash: params.requestHash },
       );
-      if (result.ok) return { beer: beerRowToMessage(result.row) };
+      if (result.ok) {
+        deps.metrics?.beerAdded();
+        return { beer: beerRowToMessage(result.row) };
+      }
       // A concurrent retry may have won the race (its row breaks the name
       // constraint before the request id one): answer as it did.
       const winner = await replay(params);
@@ -66,6 +72,7 @@ export function createBeerService(deps: BeerServiceDeps): ServiceImpl<typeof Bee
       const id = parseId("id", req.id);
       const row = await repo.removeBeer(db, id);
       if (row === undefined) throw notFound("beer", id);
+      deps.metrics?.beerRemoved();
       return { beer: beerRowToMessage(row) };
     },
 
