@@ -113,6 +113,7 @@ describe("channel over four replicas", () => {
     const { channel, client } = channelFor(replicas);
     const victim = replicas[2]!;
     let killedAt = Infinity;
+    let restarted = false;
     try {
       const answered: string[] = [];
       const { failures } = await drive(client, 3_000, 16, async (done) => {
@@ -125,16 +126,19 @@ describe("channel over four replicas", () => {
       assert.deepEqual(failures.map((f) => `${f.code} ${f.message} ${String((f.cause as Error)?.message ?? "")}`), []);
       const stats = channel.stats().endpoints.find((e) => e.address.endsWith(`:${victim.port}`))!;
       assert.ok(stats.ejected || stats.ejections > 0, "the dead replica was ejected");
+      // Its calls in flight failed with one error per connection: the budget was charged per connection.
+      assert.equal(channel.stats().budgetExhausted, 0);
       assert.ok(killedAt < Infinity);
 
       victim.process = await spawnReplica(victim.name, victim.port);
-      const restarted = performance.now();
+      restarted = true;
+      const restartedAt = performance.now();
       let backAfterMs = -1;
-      while (performance.now() - restarted < 15_000) {
+      while (performance.now() - restartedAt < 15_000) {
         const res = await client.getUserPoints({ userId: "01900000-0000-7000-8000-000000000001" });
         answered.push(res.userId);
         if (res.userId === victim.name) {
-          backAfterMs = performance.now() - restarted;
+          backAfterMs = performance.now() - restartedAt;
           break;
         }
         await sleep(5);
@@ -143,6 +147,9 @@ describe("channel over four replicas", () => {
       assert.ok(backAfterMs >= 0, "the restarted replica took calls again");
     } finally {
       channel.close();
+      // The tests after this one need all four replicas, whatever happened here.
+      if (!restarted && victim.process.exitCode === null && victim.process.signalCode === null) victim.process.kill("SIGKILL");
+      if (!restarted) victim.process = await spawnReplica(victim.name, victim.port);
     }
   });
 

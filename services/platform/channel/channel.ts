@@ -93,6 +93,13 @@ export class Channel implements Transport {
   readonly #options: ChannelOptions;
   readonly #retry: RetryOptions;
   readonly #budget: RetryBudget;
+  /**
+   * Errors already charged to the budget. A connection that drops fails every
+   * call in flight on it with the same error: one failure of the upstream,
+   * not one per call, or a replica dying under load would spend the budget
+   * the survivors need to take its calls.
+   */
+  readonly #charged = new WeakSet<object>();
   readonly #endpoints = new Map<string, Endpoint>();
   readonly #closing = new AbortController();
   #resolved: Promise<void>;
@@ -184,7 +191,7 @@ export class Channel implements Transport {
           continue;
         }
         if (!isRetryable(method, err)) throw err;
-        this.#budget.onFailure();
+        this.#chargeBudget(err);
         if (attempt >= this.#retry.maxAttempts) throw err;
         if (!this.#budget.allowRetry()) {
           this.#options.events?.onBudgetExhausted?.();
@@ -200,6 +207,15 @@ export class Channel implements Transport {
         });
       }
     }
+  }
+
+  #chargeBudget(err: ConnectError): void {
+    const cause = err.cause;
+    if (typeof cause === "object" && cause !== null) {
+      if (this.#charged.has(cause)) return;
+      this.#charged.add(cause);
+    }
+    this.#budget.onFailure();
   }
 
   async stream<I extends DescMessage, O extends DescMessage>(

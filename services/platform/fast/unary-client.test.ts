@@ -3,6 +3,8 @@
 // own fast path): deadlines, cancellation, metadata, errors with details,
 // response size limits, unreachable replicas, and streams left to connect-node.
 import assert from "node:assert/strict";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -125,6 +127,28 @@ test("a replica nobody listens on fails with UNAVAILABLE, marked as never sent",
     assert.equal(wasNotSent(err), true);
   } finally {
     dead.close();
+  }
+});
+
+test("a connection reset while the call is in flight is UNAVAILABLE, and not marked as never sent", async () => {
+  // A server that takes the call and dies: the socket is reset under the open stream.
+  const dying = http2.createServer();
+  dying.on("stream", (stream) => stream.session?.socket.resetAndDestroy());
+  await new Promise<void>((resolve) => dying.listen(0, "127.0.0.1", resolve));
+  const address = dying.address() as AddressInfo;
+  const lost = new Channel({ name: "lost", resolver: resolverFor(`127.0.0.1:${address.port}`), retry: { maxAttempts: 1 }, leanUnary: true });
+  try {
+    const err = await createClient(PointService, lost)
+      .getUserPoints({ userId: "u" })
+      .then(
+        () => assert.fail("expected an error"),
+        (e: unknown) => ConnectError.from(e),
+      );
+    assert.equal(err.code, Code.Unavailable, err.message);
+    assert.equal(wasNotSent(err), false);
+  } finally {
+    lost.close();
+    dying.close();
   }
 });
 

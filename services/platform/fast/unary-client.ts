@@ -249,8 +249,18 @@ function resetError(stream: http2.ClientHttp2Stream, when: string, cause: Error 
   if (code === NGHTTP2_REFUSED_STREAM) {
     return new ConnectError(message, Code.Unavailable, undefined, undefined, new NotSentError("the server refused the stream (NGHTTP2_REFUSED_STREAM)", { cause }));
   }
+  // The connection went (the peer died, a reset, a timeout): UNAVAILABLE, as gRPC reports a lost
+  // transport. connect-node says ABORTED for ECONNRESET; neither reaches the caller as INTERNAL.
+  if (isConnectionLoss(cause)) return new ConnectError(message, Code.Unavailable, undefined, undefined, cause);
   if (code === NGHTTP2_CANCEL) return new ConnectError(message, Code.Canceled, undefined, undefined, cause);
   return new ConnectError(message, Code.Internal, undefined, undefined, cause);
+}
+
+const CONNECTION_LOSS = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH"]);
+
+function isConnectionLoss(cause: Error | undefined): boolean {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && CONNECTION_LOSS.has(code);
 }
 
 function tooLarge(size: number, readMaxBytes: number): ConnectError {
