@@ -149,10 +149,14 @@ describe("GetDepartmentReport", () => {
   test("the caller's deadline reaches every upstream call, and cancels the one still running", async () => {
     pointsHang = true;
     const started = performance.now();
-    await assert.rejects(
-      client.getDepartmentReport({ id: IT.id }, { timeoutMs: 400 }),
-      (e: unknown) => ConnectError.from(e).code === Code.DeadlineExceeded,
+    // The point call carries the caller's deadline, so both end at the same instant. Usually the
+    // caller's fires first (DEADLINE_EXCEEDED); when the point call's fires a moment earlier (both
+    // servers share this process's timers), the report answers without points, still in time.
+    const outcome = await client.getDepartmentReport({ id: IT.id }, { timeoutMs: 400 }).then(
+      (res) => `answered, degraded: ${res.degraded.join()}`,
+      (e: unknown) => Code[ConnectError.from(e).code],
     );
+    assert.ok(["DeadlineExceeded", "answered, degraded: points"].includes(outcome), outcome);
     assert.ok(performance.now() - started < 2000, "answered at the caller's deadline");
     await sleep(50);
     for (const call of [...userCalls, ...pointCalls]) {
