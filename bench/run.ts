@@ -118,4 +118,10 @@ async function main(): Promise<void> {
   const files = writeReport(results, out);
   console.log(`\nwrote ${files.join(", ")}`);
   if (compiledDir !== undefined) rmSync(compiledDir, { recursive: true, force: true });
+  // A figure taken over failed calls measures nothing: the run fails (CI's smoke too).
+  const failed = selected.flatMap((name) => (results.suites[name] ?? []).filter((row) => Number(row.figures.errors ?? 0) > 0).map((row) => `${name}: ${row.case} (${row.figures.errors} errors)`));
+  if (failed.length > 0) {
+    console.error(`bench: calls failed in ${failed.length} case(s):\n  ${failed.join("\n  ")}`);
+    process.exitCode = 1;
+  }
 }
