@@ -19,7 +19,14 @@ interface GhzReport {
   rps: number;
   latencyDistribution: Array<{ percentage: number; latency: number }> | null;
   statusCodeDistribution: Record<string, number> | null;
+  errorDistribution: Record<string, number> | null;
 }
+
+/**
+ * ghz closes its connection when the duration is up: the calls then in flight
+ * end UNAVAILABLE with this client-side error. They are not the server's failures.
+ */
+const CUT_AT_STOP = "use of closed network connection";
 
 export async function ghz(options: GhzOptions): Promise<LoadResult> {
   const args = [
@@ -46,9 +53,10 @@ export async function ghz(options: GhzOptions): Promise<LoadResult> {
   const report = JSON.parse(out.slice(out.indexOf("{"))) as GhzReport;
   const latency = (p: number) => (report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? Number.NaN) / 1e6;
   const ok = report.statusCodeDistribution?.OK ?? 0;
+  const cut = Object.entries(report.errorDistribution ?? {}).reduce((sum, [error, n]) => sum + (error.includes(CUT_AT_STOP) ? n : 0), 0);
   return {
     requests: ok,
-    failed: report.count - ok,
+    failed: report.count - ok - Math.min(cut, options.inFlight),
     seconds: options.durationS,
     rps: report.rps,
     p50: latency(50),
