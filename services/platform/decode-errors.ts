@@ -12,6 +12,7 @@
 //   encodeURIComponent: the status is never written and the stream hangs.
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import type { Compression } from "@connectrpc/connect/protocol";
+import { onCallEnd } from "./call-end.js";
 
 /** Messages of errors Connect raises while reading a request, which it codes INTERNAL. */
 const DECODE_FAILURES = ["parse binary:", "received compressed envelope, but do not know how to decompress"];
@@ -19,27 +20,23 @@ const DECODE_FAILURES = ["parse binary:", "received compressed envelope, but do 
 /**
  * Called from the request gate, before the body is read. Connect aborts the
  * handler context with an error just before it writes that error to the
- * client (every protocol does so), so a listener on the signal corrects the
- * code in time.
+ * client (every protocol does so; the fast path ends its call the same way),
+ * so a listener on the call's end corrects the code in time.
  */
 export function correctDecodeErrors(context: HandlerContext): void {
   rejectUndecodableQuery(context);
-  const { signal } = context;
-  signal.addEventListener(
-    "abort",
-    () => {
-      const reason: unknown = signal.reason;
-      if (!(reason instanceof ConnectError) || reason.isWireError) return;
-      // The error object is the one Connect is about to write.
-      const error = reason as { code: Code; rawMessage: string; message: string };
-      error.rawMessage = error.rawMessage.replace(LONE_SURROGATE, "\ufffd");
-      if (error.code === Code.Internal && DECODE_FAILURES.some((prefix) => error.rawMessage.startsWith(prefix))) {
-        error.code = Code.InvalidArgument;
-        error.message = `[invalid_argument] ${error.rawMessage}`;
-      }
-    },
-    { once: true },
-  );
+  onCallEnd(context, correctError);
+}
+
+function correctError(reason: unknown): void {
+  if (!(reason instanceof ConnectError) || reason.isWireError) return;
+  // The error object is the one Connect (or the fast path) is about to write.
+  const error = reason as { code: Code; rawMessage: string; message: string };
+  error.rawMessage = error.rawMessage.replace(LONE_SURROGATE, "\ufffd");
+  if (error.code === Code.Internal && DECODE_FAILURES.some((prefix) => error.rawMessage.startsWith(prefix))) {
+    error.code = Code.InvalidArgument;
+    error.message = `[invalid_argument] ${error.rawMessage}`;
+  }
 }
 
 /** A UTF-16 surrogate without its other half (String.prototype.toWellFormed is ES2024). */

@@ -5,6 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { callEnded, onCallEnd } from "./call-end.js";
 import { ERROR_DOMAIN } from "./errors.js";
 import type { Logger } from "./logger.js";
 
@@ -43,16 +44,15 @@ export function createConcurrencyLimit(options: ConcurrencyLimitOptions): Concur
     gate(context) {
       if (max <= 0 || UNLIMITED_SERVICES.has(context.service.typeName)) return;
       // Already over (a deadline of 0, a caller gone): it ends without running, and its
-      // signal will never fire again to release a slot.
-      if (context.signal.aborted) return;
+      // end will never come again to release a slot.
+      if (callEnded(context)) return;
       if (inFlight >= max) {
         shed++;
         options.onShed?.(context);
         throw overloaded(max, retryAfterMs);
       }
       inFlight++;
-      // The handler context's signal aborts when the call ends, however it ends.
-      context.signal.addEventListener("abort", release, { once: true });
+      onCallEnd(context, release);
     },
     inFlight: () => inFlight,
     shedTotal: () => shed,

@@ -7,6 +7,7 @@
 // exactly as Connect's does; one nobody made had nobody to tell.
 import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type HandlerContext, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
+import { kCallEnd, type CallEnd } from "../call-end.js";
 
 /** Links an interceptor request (and copies of it) to its call. */
 export const kCall = Symbol("fast-path unary call");
@@ -23,7 +24,7 @@ export interface UnaryCallInit {
   readonly shutdownSignal: AbortSignal | undefined;
 }
 
-export class UnaryCall {
+export class UnaryCall implements CallEnd {
   readonly init: UnaryCallInit;
   readonly #deadline: number | undefined;
   #controller: AbortController | undefined;
@@ -31,6 +32,7 @@ export class UnaryCall {
   #unlisten: (() => void) | undefined;
   #ended = false;
   #reason: unknown;
+  #onEnd: Array<(reason: unknown) => void> | undefined;
   #responseHeader: Headers | undefined;
   #responseTrailer: Headers | undefined;
   /** The response object the innermost function returned, to tell it from a copy an interceptor made. */
@@ -86,13 +88,23 @@ export class UnaryCall {
     return this.#controller.signal;
   }
 
-  /** Aborts the signal (made or to be made) with `reason`; later calls change nothing. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  onEnd(fn: (reason: unknown) => void): void {
+    if (this.#ended) fn(this.#reason);
+    else (this.#onEnd ??= []).push(fn);
+  }
+
+  /** Ends the call with `reason`: end listeners run, then the signal (made or to be made) aborts; later calls change nothing. */
   abort(reason?: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#reason = reason;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#unlisten?.();
+    if (this.#onEnd !== undefined) for (const fn of this.#onEnd) fn(reason);
     this.#controller?.abort(reason);
   }
 
@@ -152,7 +164,8 @@ export class UnaryCall {
         return call.responseTrailer;
       },
       timeoutMs: () => call.timeoutMs(),
-    };
+      [kCallEnd]: call,
+    } as HandlerContext;
   }
 
   /** The response the innermost function returns. */
