@@ -46,17 +46,16 @@ else await orchestrate();
 async function runServer(mode: Mode): Promise<void> {
   const { startTelemetry } = await import("../services/platform/telemetry.js");
   const telemetry = await startTelemetry({ service: "bench-server", enabled: mode === "tracing" });
-  const { pino } = await import("pino");
   const { Registry } = await import("prom-client");
   const { PointService } = await import("../gen/mesh/point/v1/point_pb.js");
-  const { createLogger } = await import("../services/platform/logger.js");
+  const { createLogger, logDestination } = await import("../services/platform/logger.js");
   const { createServerObserver } = await import("../services/platform/observe-server.js");
   const { createRpcMetrics } = await import("../services/platform/rpc-metrics.js");
   const { createServer } = await import("../services/platform/server.js");
   const { rpcTracer } = await import("../services/platform/tracing.js");
   const { ServingStatus } = await import("../services/platform/health.js");
   // A log line per call, as in production, written where it costs only the formatting.
-  const logger = createLogger({ service: "bench", destination: pino.destination({ dest: "/dev/null", sync: false }) });
+  const logger = createLogger({ service: "bench", destination: logDestination("/dev/null") });
   const server = createServer({
     config: {
       host: "127.0.0.1",
@@ -136,10 +135,9 @@ async function runMicro(mode: Mode, side: "server" | "client", calls: number): P
   const telemetry = await startTelemetry({ service: "bench-micro", enabled: mode === "tracing" });
   const { create } = await import("@bufbuild/protobuf");
   const { createContextValues } = await import("@connectrpc/connect");
-  const { pino } = await import("pino");
   const { Registry } = await import("prom-client");
   const { PointService, GetUserPointsRequestSchema, GetUserPointsResponseSchema } = await import("../gen/mesh/point/v1/point_pb.js");
-  const { createLogger } = await import("../services/platform/logger.js");
+  const { createLogger, logDestination } = await import("../services/platform/logger.js");
   const { createServerInterceptor, peerKey } = await import("../services/platform/interceptors.js");
   const { createServerObserver } = await import("../services/platform/observe-server.js");
   const { createClientInterceptor } = await import("../services/platform/observe-client.js");
@@ -149,7 +147,7 @@ async function runMicro(mode: Mode, side: "server" | "client", calls: number): P
   const method = PointService.method.getUserPoints;
   const message = create(GetUserPointsResponseSchema, { userId: "u", points: 42n });
   const answer: Next = async () => ({ stream: false, service: PointService, method, header: new Headers(), trailer: new Headers(), message });
-  const logger = createLogger({ service: "bench", destination: pino.destination({ dest: "/dev/null", sync: false }) });
+  const logger = createLogger({ service: "bench", destination: logDestination("/dev/null") });
   const registry = new Registry();
   const tracer = rpcTracer(mode === "tracing");
   const logged = createServerInterceptor(logger)(answer);

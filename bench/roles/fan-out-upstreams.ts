@@ -5,13 +5,12 @@
 // Messages: -> {type:"ready", port}; <- {type:"stop"}.
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { pino } from "pino";
 import { DepartmentService } from "../../gen/mesh/department/v1/department_pb.js";
 import { PointService } from "../../gen/mesh/point/v1/point_pb.js";
 import { UserService } from "../../gen/mesh/user/v1/user_pb.js";
 import { fastNodeAdapter } from "../../services/platform/fast/adapter.js";
 import { ServingStatus } from "../../services/platform/health.js";
-import { createLogger } from "../../services/platform/logger.js";
+import { createLogger, logDestination } from "../../services/platform/logger.js";
 import { REFERENCE_DEPARTMENTS } from "../../services/platform/reference-data.js";
 import { createServer } from "../../services/platform/server.js";
 import { onMessage, reply } from "../lib/children.js";
@@ -44,7 +43,7 @@ const delay = () => {
 
 const server = createServer({
   config: benchServerConfig(),
-  logger: createLogger({ service: "bench-upstreams", destination: pino.destination({ dest: "/dev/null", sync: false }) }),
+  logger: createLogger({ service: "bench-upstreams", destination: logDestination("/dev/null") }),
   adapter: fastNodeAdapter,
 });
 server.register(PointService, {

@@ -15,7 +15,6 @@ import { parseArgs } from "node:util";
 import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
 import { ConnectError, createContextValues, type HandlerContext } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { pino } from "pino";
 import {
   type GetUserRequest,
   GetUserRequestSchema,
@@ -26,7 +25,7 @@ import {
 import { openDatabase } from "../../services/platform/database.js";
 import { fastNodeAdapter } from "../../services/platform/fast/adapter.js";
 import { ServingStatus } from "../../services/platform/health.js";
-import { createLogger } from "../../services/platform/logger.js";
+import { createLogger, logDestination } from "../../services/platform/logger.js";
 import { createObservability } from "../../services/platform/observability.js";
 import { createServer } from "../../services/platform/server.js";
 import type { UserDatabase } from "../../services/user/schema.js";
@@ -75,7 +74,7 @@ async function start(): Promise<{ port: number; stop: () => Promise<void>; count
 
 async function startMesh(fast: boolean) {
   // A log line per call, as in production, to /dev/null: its formatting is paid, not a terminal's.
-  const logger = createLogger({ service: "bench", destination: pino.destination({ dest: "/dev/null", sync: false }) });
+  const logger = createLogger({ service: "bench", destination: logDestination("/dev/null") });
   const observability = createObservability({ tracing: false });
   const server = createServer({
     config: benchServerConfig(),

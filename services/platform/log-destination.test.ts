@@ -1,0 +1,45 @@
+// The production log destination batches lines: they must still reach the
+// file soon when the service is idle, and all of them when the process exits.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { test } from "node:test";
+import { createLogger, logDestination } from "./logger.js";
+
+const lines = (file: string) =>
+  (existsSync(file) ? readFileSync(file, "utf8") : "")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as { msg: string; n?: number });
+
+test("a lone line reaches the log within the flush interval, though the buffer is far from full", async () => {
+  const file = join(mkdtempSync(join(tmpdir(), "mesh-log-")), "out.log");
+  const destination = logDestination(file);
+  const logger = createLogger({ service: "test", destination });
+  logger.info("alone");
+  for (let i = 0; i < 50 && lines(file).length === 0; i++) await sleep(20);
+  assert.deepEqual(lines(file).map((l) => l.msg), ["alone"]);
+  destination.end();
+});
+
+test("every line written before process.exit is in the log (stdout, as services log)", () => {
+  const file = join(mkdtempSync(join(tmpdir(), "mesh-log-")), "out.log");
+  const logger = new URL("./logger.ts", import.meta.url).pathname;
+  const script = `
+    const { createLogger } = await import(${JSON.stringify(logger)});
+    const log = createLogger({ service: "test" });
+    for (let n = 0; n < 1000; n++) log.info({ n }, "line");
+    process.exit(0);`;
+  const out = openSync(file, "w");
+  try {
+    execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", out, "inherit"] });
+  } finally {
+    closeSync(out);
+  }
+  const written = lines(file);
+  assert.equal(written.length, 1000);
+  assert.deepEqual(written.map((l) => l.n), Array.from({ length: 1000 }, (_, n) => n));
+});
