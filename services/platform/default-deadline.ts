@@ -4,6 +4,8 @@
 // runs with a context whose signal aborts, and whose timeoutMs() counts down,
 // as if the client had sent the default. Upstream calls (upstreamCallOptions)
 // and anything else that follows ctx.signal and ctx.timeoutMs() see it.
+// The fast path (fast/adapter.ts) applies the default itself, at a fraction of
+// the cost: its calls reach the wrapper with a deadline and pass straight on.
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 
@@ -39,10 +41,7 @@ export async function runWithDeadline<T>(ctx: HandlerContext, ms: number, run: (
   const expired = new Promise<never>((_, reject) => {
     timer.signal.addEventListener("abort", () => reject(timer.signal.reason), { once: true });
   });
-  const timeout = setTimeout(
-    () => timer.abort(new ConnectError(`the call gave no deadline and ran past the server's default of ${ms} ms`, Code.DeadlineExceeded)),
-    ms,
-  );
+  const timeout = setTimeout(() => timer.abort(defaultDeadlineExceeded(ms)), ms);
   try {
     const inner: HandlerContext = { ...ctx, signal: AbortSignal.any([ctx.signal, timer.signal]), timeoutMs: () => deadline - Date.now() };
     // Raced, so that a handler which ignores its signal still answers at the deadline.
@@ -50,4 +49,9 @@ export async function runWithDeadline<T>(ctx: HandlerContext, ms: number, run: (
   } finally {
     clearTimeout(timeout);
   }
+}
+
+/** The error of a call that came without a deadline and outlived the server's default. */
+export function defaultDeadlineExceeded(ms: number): ConnectError {
+  return new ConnectError(`the call gave no deadline and ran past the server's default of ${ms} ms`, Code.DeadlineExceeded);
 }

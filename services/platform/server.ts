@@ -8,10 +8,10 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { createContextValues, type ConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
-import { compressionBrotli, compressionGzip, connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { limitConnectionAge } from "./connection-age.js";
-import { fastNodeAdapter } from "./fast/adapter.js";
+import { fastNodeAdapter, type FastAdapterOptions } from "./fast/adapter.js";
 import { withDefaultDeadline } from "./default-deadline.js";
 import { HealthRegistry, registerHealth, ServingStatus } from "./health.js";
 import { correctDecodeErrors, requestDecompressionErrorsInvalid } from "./decode-errors.js";
@@ -38,7 +38,7 @@ export interface ServerOptions {
    * Builds the request handler from Connect's adapter options. Default: the fast path
    * (fast/adapter.ts: unary gRPC and Connect served from the descriptors, the rest by connect-node).
    */
-  readonly adapter?: (options: ConnectNodeAdapterOptions) => ReturnType<typeof connectNodeAdapter>;
+  readonly adapter?: (options: FastAdapterOptions) => ReturnType<typeof connectNodeAdapter>;
 }
 
 export interface Server {
@@ -100,6 +100,8 @@ export function createServer(options: ServerOptions): Server {
         readMaxBytes: config.readMaxBytes,
         writeMaxBytes: config.writeMaxBytes,
         maxTimeoutMs: limits.maxDeadlineMs,
+        // The fast path applies the default deadline itself (withDefaultDeadline does for connect-node).
+        defaultTimeoutMs: limits.defaultDeadlineMs,
         // Before the body is read: an overloaded server refuses cheaply.
         requestGate(context) {
           correctDecodeErrors(context);

@@ -12,6 +12,7 @@ import { Code, ConnectError, createContextValues, createHandlerContext, type Han
 import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
 import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip, connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { defaultDeadlineExceeded } from "../default-deadline.js";
 import { checkConnectBody, CONNECT_JSON, CONNECT_PROTO, sendConnectError, sendConnectMessage, tooLarge } from "./connect-unary.js";
 import { readBody, webHeaders, type Exchange } from "./exchange.js";
 import { checkGrpcEnvelope, sendGrpcError, sendGrpcMessage, unwrapGrpcMessage } from "./grpc-unary.js";
@@ -27,19 +28,29 @@ export interface FastPathStats {
   fallback: number;
 }
 
+export interface FastAdapterOptions extends ConnectNodeAdapterOptions {
+  /**
+   * The deadline of a unary call that comes without one, in ms (0 or absent: none).
+   * The handler sees it as if the client had sent it, and the call is answered
+   * DEADLINE_EXCEEDED when it runs out, even if the handler ignores its signal.
+   */
+  readonly defaultTimeoutMs?: number;
+}
+
 /**
  * Takes the options connectNodeAdapter takes and returns a handler that
  * behaves the same. Unary methods mounted with options of their own, and
  * routers configured with `requireConnectProtocolHeader`, keep to connect-node
  * for what those options change.
  */
-export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: FastPathStats): NodeHandler {
+export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathStats): NodeHandler {
   const acceptCompression = options.acceptCompression ?? [compressionGzip, compressionBrotli];
   const fallback = connectNodeAdapter({ ...options, acceptCompression });
   const table = readMethodTable(options, runImplementation);
   const serveGrpc = options.grpc !== false;
   const serveConnect = options.connect !== false && options.requireConnectProtocolHeader !== true;
   const maxTimeoutMs = options.maxTimeoutMs ?? Number.MAX_SAFE_INTEGER;
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? 0;
   const readMaxBytes = options.readMaxBytes ?? 0xffffffff;
   const acceptEncoding = acceptCompression.length === 0 ? undefined : acceptCompression.map((c) => c.name).join(",");
   const checkEnvelope = checkGrpcEnvelope(readMaxBytes);
@@ -75,9 +86,11 @@ export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: Fast
     binary: boolean,
     headers: http2.IncomingHttpHeaders,
     nodeRequest: NodeRequest,
-    timeout: { timeoutMs?: number; error?: ConnectError },
+    requested: { timeoutMs?: number; error?: ConnectError },
   ): void {
     if (stats !== undefined) stats.fast++;
+    const defaulted = requested.timeoutMs === undefined && requested.error === undefined && defaultTimeoutMs > 0;
+    const timeout = defaulted ? { timeoutMs: defaultTimeoutMs } : requested;
     const stream = x.stream;
     const session = stream.session;
     const authority = headers[":authority"] ?? headers.host ?? "localhost";
@@ -90,18 +103,26 @@ export function fastNodeAdapter(options: ConnectNodeAdapterOptions, stats?: Fast
       values: options.contextValues?.(nodeRequest) ?? createContextValues(),
       timeoutMs: timeout.timeoutMs,
       shutdownSignal: options.shutdownSignal,
+      deadlineExceeded: defaulted ? () => defaultDeadlineExceeded(defaultTimeoutMs) : undefined,
     });
+    // The server's own deadline ends the call even if the handler never looks at its signal.
+    const expiry = defaulted ? setTimeout(() => fail(defaultDeadlineExceeded(defaultTimeoutMs)), defaultTimeoutMs) : undefined;
     // Without an error listener, a reset with an error code would throw.
     stream.on("error", ignore);
-    stream.once("close", () => call.cancel());
+    stream.once("close", () => {
+      if (expiry !== undefined) clearTimeout(expiry);
+      call.cancel();
+    });
 
     const fail = (err: unknown) => {
+      if (expiry !== undefined) clearTimeout(expiry);
       const error = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
       call.abort(error);
       if (protocol === "grpc") sendGrpcError(x, acceptEncoding, error, call.peekResponseHeader(), call.peekResponseTrailer());
       else sendConnectError(x, options.jsonOptions, error, call.peekResponseHeader(), call.peekResponseTrailer());
     };
     const succeed = (res: UnaryResponse) => {
+      if (expiry !== undefined) clearTimeout(expiry);
       let body: Uint8Array;
       try {
         body = route.serialization.getO(binary).serialize(res.message as never);

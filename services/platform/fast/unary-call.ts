@@ -22,6 +22,8 @@ export interface UnaryCallInit {
   /** Milliseconds the caller gave the call, if it set a deadline. */
   readonly timeoutMs: number | undefined;
   readonly shutdownSignal: AbortSignal | undefined;
+  /** The reason the signal aborts with at the deadline; default: Connect's "the operation timed out". */
+  readonly deadlineExceeded?: () => ConnectError;
 }
 
 export class UnaryCall implements CallEnd {
@@ -79,7 +81,7 @@ export class UnaryCall implements CallEnd {
             this.#unlisten = () => shutdown.removeEventListener("abort", onShutdown);
           }
           if (this.#deadline !== undefined) {
-            const onDeadline = () => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+            const onDeadline = () => this.abort(this.init.deadlineExceeded?.() ?? new ConnectError("the operation timed out", Code.DeadlineExceeded));
             this.#timer = setTimeout(onDeadline, Math.max(0, this.#deadline - Date.now()));
           }
         }
