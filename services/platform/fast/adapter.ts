@@ -103,26 +103,20 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
       values: options.contextValues?.(nodeRequest) ?? createContextValues(),
       timeoutMs: timeout.timeoutMs,
       shutdownSignal: options.shutdownSignal,
-      deadlineExceeded: defaulted ? () => defaultDeadlineExceeded(defaultTimeoutMs) : undefined,
+      // The server's own deadline ends the call even if the handler never looks at its signal.
+      enforcedDeadline: defaulted ? () => defaultDeadlineExceeded(defaultTimeoutMs) : undefined,
     });
-    // The server's own deadline ends the call even if the handler never looks at its signal.
-    const expiry = defaulted ? setTimeout(() => fail(defaultDeadlineExceeded(defaultTimeoutMs)), defaultTimeoutMs) : undefined;
     // Without an error listener, a reset with an error code would throw.
     stream.on("error", ignore);
-    stream.once("close", () => {
-      if (expiry !== undefined) clearTimeout(expiry);
-      call.cancel();
-    });
+    stream.once("close", () => call.cancel());
 
     const fail = (err: unknown) => {
-      if (expiry !== undefined) clearTimeout(expiry);
       const error = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
       call.abort(error);
       if (protocol === "grpc") sendGrpcError(x, acceptEncoding, error, call.peekResponseHeader(), call.peekResponseTrailer());
       else sendConnectError(x, options.jsonOptions, error, call.peekResponseHeader(), call.peekResponseTrailer());
     };
     const succeed = (res: UnaryResponse) => {
-      if (expiry !== undefined) clearTimeout(expiry);
       let body: Uint8Array;
       try {
         body = route.serialization.getO(binary).serialize(res.message as never);
@@ -194,7 +188,10 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
 const runImplementation: RunImplementation = async (method, impl, req) => {
   const call = callOf(req);
   const context = call === undefined ? detachedContext(method, req) : call.context(req);
-  const output = normalize(method.output, await (impl as (m: unknown, c: HandlerContext) => unknown)(req.message, context));
+  const result = (impl as (m: unknown, c: HandlerContext) => unknown)(req.message, context);
+  // A call under the server's default deadline fails at the deadline, whatever the handler does,
+  // so the interceptors see DEADLINE_EXCEEDED (or CANCELED) as the caller does.
+  const output = normalize(method.output, await (call?.enforcesDeadline === true ? call.race(result) : result));
   if (call !== undefined) return call.respond(output);
   return { stream: false, service: req.service, method, header: context.responseHeader, trailer: context.responseTrailer, message: output } as UnaryResponse;
 };

@@ -22,8 +22,13 @@ export interface UnaryCallInit {
   /** Milliseconds the caller gave the call, if it set a deadline. */
   readonly timeoutMs: number | undefined;
   readonly shutdownSignal: AbortSignal | undefined;
-  /** The reason the signal aborts with at the deadline; default: Connect's "the operation timed out". */
-  readonly deadlineExceeded?: () => ConnectError;
+  /**
+   * Set for a deadline the server gave the call itself: the call ends with this
+   * error when the deadline passes, whether or not anything reads its signal.
+   * Otherwise the deadline is the caller's, and only a signal made on demand
+   * aborts at it (with Connect's "the operation timed out").
+   */
+  readonly enforcedDeadline?: (() => ConnectError) | undefined;
 }
 
 export class UnaryCall implements CallEnd {
@@ -44,6 +49,22 @@ export class UnaryCall implements CallEnd {
     this.init = init;
     // Whole milliseconds, as Connect's context (a Date) keeps them: gRPC timeouts in u or n are fractional.
     this.#deadline = init.timeoutMs === undefined ? undefined : Math.trunc(Date.now() + init.timeoutMs);
+    const enforced = init.enforcedDeadline;
+    if (enforced !== undefined && this.#deadline !== undefined) {
+      this.#timer = setTimeout(() => this.abort(enforced()), Math.max(0, this.#deadline - Date.now()));
+    }
+  }
+
+  get enforcesDeadline(): boolean {
+    return this.init.enforcedDeadline !== undefined;
+  }
+
+  /** Settles as `result` does, or rejects with the reason the call ends with if it ends first. */
+  race<T>(result: T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.onEnd(reject);
+      Promise.resolve(result).then(resolve, reject);
+    });
   }
 
   get responseHeader(): Headers {
@@ -80,8 +101,9 @@ export class UnaryCall implements CallEnd {
             shutdown.addEventListener("abort", onShutdown, { once: true });
             this.#unlisten = () => shutdown.removeEventListener("abort", onShutdown);
           }
-          if (this.#deadline !== undefined) {
-            const onDeadline = () => this.abort(this.init.deadlineExceeded?.() ?? new ConnectError("the operation timed out", Code.DeadlineExceeded));
+          // An enforced deadline has its timer already.
+          if (this.#deadline !== undefined && this.#timer === undefined) {
+            const onDeadline = () => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
             this.#timer = setTimeout(onDeadline, Math.max(0, this.#deadline - Date.now()));
           }
         }
