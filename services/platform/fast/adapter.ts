@@ -190,7 +190,7 @@ const runImplementation: RunImplementation = async (method, impl, req) => {
   const context = call === undefined ? detachedContext(method, req) : call.context(req);
   const result = (impl as (m: unknown, c: HandlerContext) => unknown)(req.message, context);
   // A call under the server's default deadline fails at the deadline, whatever the handler does,
-  // so the interceptors see DEADLINE_EXCEEDED (or CANCELED) as the caller does.
+  // so the interceptors see DEADLINE_EXCEEDED as the caller does.
   const output = normalize(method.output, await (call?.enforcesDeadline === true ? call.race(result) : result));
   if (call !== undefined) return call.respond(output);
   return { stream: false, service: req.service, method, header: context.responseHeader, trailer: context.responseTrailer, message: output } as UnaryResponse;

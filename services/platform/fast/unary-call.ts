@@ -40,6 +40,8 @@ export class UnaryCall implements CallEnd {
   #ended = false;
   #reason: unknown;
   #onEnd: Array<(reason: unknown) => void> | undefined;
+  /** The error the enforced deadline ended the call with, once it has. */
+  #expired: ConnectError | undefined;
   #responseHeader: Headers | undefined;
   #responseTrailer: Headers | undefined;
   /** The response object the innermost function returned, to tell it from a copy an interceptor made. */
@@ -51,7 +53,7 @@ export class UnaryCall implements CallEnd {
     this.#deadline = init.timeoutMs === undefined ? undefined : Math.trunc(Date.now() + init.timeoutMs);
     const enforced = init.enforcedDeadline;
     if (enforced !== undefined && this.#deadline !== undefined) {
-      this.#timer = setTimeout(() => this.abort(enforced()), Math.max(0, this.#deadline - Date.now()));
+      this.#timer = setTimeout(() => this.abort((this.#expired = enforced())), Math.max(0, this.#deadline - Date.now()));
     }
   }
 
@@ -59,10 +61,16 @@ export class UnaryCall implements CallEnd {
     return this.init.enforcedDeadline !== undefined;
   }
 
-  /** Settles as `result` does, or rejects with the reason the call ends with if it ends first. */
+  /**
+   * Settles as `result` does, or rejects when the enforced deadline passes first.
+   * Only the deadline: a handler that finishes after its caller went away is
+   * recorded with its own outcome, as it is for a deadline the caller set.
+   */
   race<T>(result: T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.onEnd(reject);
+      this.onEnd((reason) => {
+        if (reason === this.#expired) reject(reason);
+      });
       Promise.resolve(result).then(resolve, reject);
     });
   }
