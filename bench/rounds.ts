@@ -1,0 +1,75 @@
+// Servers measured in alternating rounds, to see through a noisy machine: the
+// unary suite measures each server once, minutes apart from the others, and
+// our server's rate has moved by a third between such runs. Here each round
+// measures every server in turn (echo, pinned as in the suite: server on core
+// 0, h2load on core 1, every call with a 10 s deadline), and the medians are
+// printed at the end.
+//
+//   sh scripts/node.sh bench/rounds.ts [--impls mesh-fast,grpc-js] [--rounds 4] [--in-flight 1,100] [--duration-seconds 6]
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { spawnRole } from "./lib/children.js";
+import { getUserRequestFrame } from "./lib/fixtures.js";
+import { h2load, run } from "./lib/h2load.js";
+import { canPin, processCpuMicros } from "./lib/machine.js";
+import { fmt } from "./lib/stats.js";
+import { CLIENT_DEADLINE } from "./suites/unary.js";
+
+const { values: args } = parseArgs({
+  options: {
+    impls: { type: "string", default: "mesh-fast,grpc-js" },
+    rounds: { type: "string", default: "4" },
+    "in-flight": { type: "string", default: "1,100" },
+    "duration-seconds": { type: "string", default: "6" },
+  },
+});
+const impls = args.impls.split(",");
+const levels = args["in-flight"].split(",").map(Number);
+const durationS = Number(args["duration-seconds"]);
+const [serverCore, loadCore] = canPin() ? ["0", "1"] : [undefined, undefined];
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+mkdirSync(join(root, ".cache"), { recursive: true });
+const compiledDir = mkdtempSync(join(root, ".cache", "bench-rounds-"));
+console.log("rounds: compiling the project with tsc");
+await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json"), "--outDir", compiledDir, "--sourceMap", "false"]);
+
+type Point = { rps: number; p50: number; p99: number; cpuUs: number };
+const seen = new Map<string, Point[]>();
+try {
+  for (let round = 1; round <= Number(args.rounds); round++) {
+    for (const impl of impls) {
+      const child = spawnRole({ role: "roles/unary-server.ts", args: ["--impl", impl, "--handler", "echo"], core: serverCore, compiledDir });
+      const { port } = await child.next<{ type: "ready"; port: number }>("ready");
+      const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
+      await h2load({ url, body: getUserRequestFrame(), inFlight: 100, durationS: 2, core: loadCore, grpcTimeout: CLIENT_DEADLINE });
+      const line: string[] = [];
+      for (const inFlight of levels) {
+        const cpu = processCpuMicros(child.pid);
+        const r = await h2load({ url, body: getUserRequestFrame(), inFlight, durationS, core: loadCore, grpcTimeout: CLIENT_DEADLINE });
+        const point = { rps: r.rps, p50: r.p50, p99: r.p99, cpuUs: (processCpuMicros(child.pid) - cpu) / Math.max(1, r.requests) };
+        const key = `${impl} ${inFlight}`;
+        seen.set(key, [...(seen.get(key) ?? []), point]);
+        line.push(`${inFlight} in flight ${fmt(point.rps)} req/s p50 ${fmt(point.p50)} p99 ${fmt(point.p99)} ms ${fmt(point.cpuUs)} us/req`);
+      }
+      console.log(`round ${round} ${impl.padEnd(12)} ${line.join("   ")}  load ${loadavg()[0]!.toFixed(2)}`);
+      await child.stop();
+    }
+  }
+} finally {
+  rmSync(compiledDir, { recursive: true, force: true });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+console.log("\nmedians");
+for (const [key, points] of seen) {
+  console.log(
+    `${key.padEnd(20)} ${fmt(median(points.map((p) => p.rps)))} req/s  p50 ${fmt(median(points.map((p) => p.p50)))} ms  p99 ${fmt(median(points.map((p) => p.p99)))} ms  ${fmt(median(points.map((p) => p.cpuUs)))} us/req`,
+  );
+}
