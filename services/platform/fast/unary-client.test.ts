@@ -117,12 +117,7 @@ test("a response above readMaxBytes is RESOURCE_EXHAUSTED", async () => {
 test("a replica nobody listens on fails with UNAVAILABLE, marked as never sent", async () => {
   const dead = new Channel({ name: "dead", resolver: resolverFor("127.0.0.1:1"), retry: { maxAttempts: 1 }, leanUnary: true });
   try {
-    const err = await createClient(PointService, dead)
-      .getUserPoints({ userId: "u" })
-      .then(
-        () => assert.fail("expected an error"),
-        (e: unknown) => ConnectError.from(e),
-      );
+    const err = await failureOf(dead);
     assert.equal(err.code, Code.Unavailable);
     assert.equal(wasNotSent(err), true);
   } finally {
@@ -138,12 +133,7 @@ test("a connection reset while the call is in flight is UNAVAILABLE, and not mar
   const address = dying.address() as AddressInfo;
   const lost = new Channel({ name: "lost", resolver: resolverFor(`127.0.0.1:${address.port}`), retry: { maxAttempts: 1 }, leanUnary: true });
   try {
-    const err = await createClient(PointService, lost)
-      .getUserPoints({ userId: "u" })
-      .then(
-        () => assert.fail("expected an error"),
-        (e: unknown) => ConnectError.from(e),
-      );
+    const err = await failureOf(lost);
     assert.equal(err.code, Code.Unavailable, err.message);
     assert.equal(wasNotSent(err), false);
   } finally {
@@ -164,6 +154,16 @@ test("streams go through connect-node's transport on the same channel", async ()
     if (ConnectError.from(e).code !== Code.Canceled) throw e;
   }
 });
+
+/** The error of a GetUserPoints call on `channel`, which must fail. */
+function failureOf(channel: Channel): Promise<ConnectError> {
+  return createClient(PointService, channel)
+    .getUserPoints({ userId: "u" })
+    .then(
+      () => assert.fail("expected an error"),
+      (e: unknown) => ConnectError.from(e),
+    );
+}
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
