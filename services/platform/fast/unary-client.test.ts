@@ -142,6 +142,22 @@ test("a connection reset while the call is in flight is UNAVAILABLE, and not mar
   }
 });
 
+test("a connection closed without a reset while the call is in flight is UNAVAILABLE too", async () => {
+  // The peer's socket ends cleanly (FIN, as when a process dies with nothing unread): no error, only a closed connection.
+  const ending = http2.createServer();
+  ending.on("stream", (stream) => stream.session?.socket.destroy());
+  await new Promise<void>((resolve) => ending.listen(0, "127.0.0.1", resolve));
+  const lost = new Channel({ name: "ended", resolver: resolverFor(`127.0.0.1:${(ending.address() as AddressInfo).port}`), retry: { maxAttempts: 1 }, leanUnary: true });
+  try {
+    const err = await failureOf(lost);
+    assert.equal(err.code, Code.Unavailable, err.message);
+    assert.equal(wasNotSent(err), false);
+  } finally {
+    lost.close();
+    ending.close();
+  }
+});
+
 test("streams go through connect-node's transport on the same channel", async () => {
   const health = createClient(Health, channel);
   const controller = new AbortController();

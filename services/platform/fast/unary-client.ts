@@ -155,7 +155,11 @@ function readResponse(
     // Reported on close, with the reset code; kept as the cause (GOAWAY: the call was not processed).
     streamError = err;
   });
+  const connection = stream.session;
   stream.once("close", () => {
+    // A connection that ended without an error (the peer's socket closed, e.g. its process died)
+    // cancels its streams with no error at all: give them one, the same for every stream it took.
+    if (streamError === undefined && connection !== undefined && connection.destroyed) streamError = connectionLost(connection);
     try {
       settle(undefined, finish(stream, req, readMaxBytes, head, trailers, chunks, size, streamError));
     } catch (err) {
@@ -254,6 +258,18 @@ function resetError(stream: http2.ClientHttp2Stream, when: string, cause: Error 
   if (isConnectionLoss(cause)) return new ConnectError(message, Code.Unavailable, undefined, undefined, cause);
   if (code === NGHTTP2_CANCEL) return new ConnectError(message, Code.Canceled, undefined, undefined, cause);
   return new ConnectError(message, Code.Internal, undefined, undefined, cause);
+}
+
+const lostConnections = new WeakMap<http2.Http2Session, Error>();
+
+/** One error per lost connection, with the code of a reset, so the calls it took fail alike (and count once). */
+function connectionLost(connection: http2.Http2Session): Error {
+  let err = lostConnections.get(connection);
+  if (err === undefined) {
+    err = Object.assign(new Error("the connection closed"), { code: "ECONNRESET" });
+    lostConnections.set(connection, err);
+  }
+  return err;
 }
 
 const CONNECTION_LOSS = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH"]);
