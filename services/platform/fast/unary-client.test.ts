@@ -4,7 +4,7 @@
 // response size limits, unreachable replicas, and streams left to connect-node.
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { after, before, test } from "node:test";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -125,38 +125,30 @@ test("a replica nobody listens on fails with UNAVAILABLE, marked as never sent",
   }
 });
 
-test("a connection reset while the call is in flight is UNAVAILABLE, and not marked as never sent", async () => {
-  // A server that takes the call and dies: the socket is reset under the open stream.
-  const dying = http2.createServer();
-  dying.on("stream", (stream) => stream.session?.socket.resetAndDestroy());
-  await new Promise<void>((resolve) => dying.listen(0, "127.0.0.1", resolve));
-  const address = dying.address() as AddressInfo;
-  const lost = new Channel({ name: "lost", resolver: resolverFor(`127.0.0.1:${address.port}`), retry: { maxAttempts: 1 }, leanUnary: true });
-  try {
-    const err = await failureOf(lost);
-    assert.equal(err.code, Code.Unavailable, err.message);
-    assert.equal(wasNotSent(err), false);
-  } finally {
-    lost.close();
-    dying.close();
-  }
-});
+// A server that takes the call and loses its connection under the open stream: reset (RST), or
+// ended cleanly (FIN, as when a process dies with nothing unread: Node reports no error at all).
+const CONNECTION_LOSSES: Array<[string, (socket: Socket) => void]> = [
+  ["reset", (socket) => socket.resetAndDestroy()],
+  ["closed without a reset", (socket) => socket.destroy()],
+];
 
-test("a connection closed without a reset while the call is in flight is UNAVAILABLE too", async () => {
-  // The peer's socket ends cleanly (FIN, as when a process dies with nothing unread): no error, only a closed connection.
-  const ending = http2.createServer();
-  ending.on("stream", (stream) => stream.session?.socket.destroy());
-  await new Promise<void>((resolve) => ending.listen(0, "127.0.0.1", resolve));
-  const lost = new Channel({ name: "ended", resolver: resolverFor(`127.0.0.1:${(ending.address() as AddressInfo).port}`), retry: { maxAttempts: 1 }, leanUnary: true });
-  try {
-    const err = await failureOf(lost);
-    assert.equal(err.code, Code.Unavailable, err.message);
-    assert.equal(wasNotSent(err), false);
-  } finally {
-    lost.close();
-    ending.close();
-  }
-});
+for (const [how, lose] of CONNECTION_LOSSES) {
+  test(`a connection ${how} while the call is in flight is UNAVAILABLE, and not marked as never sent`, async () => {
+    const dying = http2.createServer();
+    dying.on("stream", (stream) => lose(stream.session!.socket as Socket));
+    await new Promise<void>((resolve) => dying.listen(0, "127.0.0.1", resolve));
+    const address = dying.address() as AddressInfo;
+    const lost = new Channel({ name: "lost", resolver: resolverFor(`127.0.0.1:${address.port}`), retry: { maxAttempts: 1 }, leanUnary: true });
+    try {
+      const err = await failureOf(lost);
+      assert.equal(err.code, Code.Unavailable, err.message);
+      assert.equal(wasNotSent(err), false);
+    } finally {
+      lost.close();
+      dying.close();
+    }
+  });
+}
 
 test("streams go through connect-node's transport on the same channel", async () => {
   const health = createClient(Health, channel);
