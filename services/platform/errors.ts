@@ -43,12 +43,19 @@ export function failedPrecondition(reason: string, message: string, metadata?: R
   return new ConnectError(message, Code.FailedPrecondition, undefined, [errorInfo(reason, metadata)]);
 }
 
-/** PostgreSQL SQLSTATE codes and driver failures that have a meaning for clients. */
-const CONNECTION_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
+/** Node's codes for a connection that could not be made or was lost: to PostgreSQL, or to a peer. */
+const CONNECTION_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
 
+/** True for an error (or cause) carrying one of Node's connection error codes. */
+export function hasConnectionErrorCode(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && CONNECTION_ERROR_CODES.has(code);
+}
+
+/** PostgreSQL SQLSTATE codes and driver failures that have a meaning for clients. */
 function isConnectionFailure(err: Error & { code?: unknown }): boolean {
   const code = typeof err.code === "string" ? err.code : "";
-  if (CONNECTION_ERROR_CODES.has(code)) return true;
+  if (hasConnectionErrorCode(err)) return true;
   // 08xxx: connection exceptions; 57P0x: server shutting down; 53300: too many connections.
   if (/^(08...|57P0.|53300)$/.test(code)) return true;
   // node-postgres raises plain Errors for these.

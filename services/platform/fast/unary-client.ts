@@ -21,6 +21,7 @@ import {
 import { codeFromHttpStatus, findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { NotSentError, type ChannelSession } from "../channel/session.js";
+import { hasConnectionErrorCode } from "../errors.js";
 
 export interface LaneTransportOptions {
   /** http://host:port of the replica. */
@@ -255,7 +256,7 @@ function resetError(stream: http2.ClientHttp2Stream, when: string, cause: Error 
   }
   // The connection went (the peer died, a reset, a timeout): UNAVAILABLE, as gRPC reports a lost
   // transport. connect-node says ABORTED for ECONNRESET; neither reaches the caller as INTERNAL.
-  if (isConnectionLoss(cause)) return new ConnectError(message, Code.Unavailable, undefined, undefined, cause);
+  if (hasConnectionErrorCode(cause)) return new ConnectError(message, Code.Unavailable, undefined, undefined, cause);
   if (code === NGHTTP2_CANCEL) return new ConnectError(message, Code.Canceled, undefined, undefined, cause);
   return new ConnectError(message, Code.Internal, undefined, undefined, cause);
 }
@@ -270,13 +271,6 @@ function connectionLost(connection: http2.Http2Session): Error {
     lostConnections.set(connection, err);
   }
   return err;
-}
-
-const CONNECTION_LOSS = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH"]);
-
-function isConnectionLoss(cause: Error | undefined): boolean {
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && CONNECTION_LOSS.has(code);
 }
 
 function tooLarge(size: number, readMaxBytes: number): ConnectError {
