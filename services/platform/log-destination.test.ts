@@ -43,3 +43,33 @@ test("every line written before process.exit is in the log (stdout, as services 
   assert.equal(written.length, 1000);
   assert.deepEqual(written.map((l) => l.n), Array.from({ length: 1000 }, (_, n) => n));
 });
+
+test("lines keep their order across batches, flush(cb) writes what waits, and nothing is written after end", async () => {
+  const file = join(mkdtempSync(join(tmpdir(), "mesh-log-")), "out.log");
+  const destination = logDestination(file);
+  const logger = createLogger({ service: "test", destination });
+  // About 25 batches of 4 KiB, then a tail smaller than one batch.
+  for (let n = 0; n < 1003; n++) logger.info({ n, pad: "x".repeat(n % 97) }, "line");
+  assert.ok(lines(file).length < 1003, "the tail waits for a flush");
+  await new Promise<void>((resolve, reject) => logger.flush((err) => (err ? reject(err) : resolve())));
+  assert.deepEqual(lines(file).map((l) => l.n), Array.from({ length: 1003 }, (_, n) => n));
+  destination.end();
+  logger.info("after end");
+  assert.equal(lines(file).length, 1003);
+});
+
+test("a reader on a pipe gets every line of a process that logs faster than it reads", () => {
+  const logger = new URL("./logger.ts", import.meta.url).pathname;
+  // 20,000 lines (about 2 MB) through a 64 KiB pipe: writes must wait for the reader, not drop lines.
+  const script = `
+    const { createLogger } = await import(${JSON.stringify(logger)});
+    const log = createLogger({ service: "test" });
+    for (let n = 0; n < 20000; n++) log.info({ n }, "line");`;
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { maxBuffer: 64 << 20 }).toString();
+  const ns = out
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => (JSON.parse(l) as { n: number }).n);
+  assert.equal(ns.length, 20000);
+  assert.ok(ns.every((n, i) => n === i), "in order");
+});

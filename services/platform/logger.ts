@@ -3,6 +3,7 @@
 // trace view lead to each other.
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import { pino, type Logger } from "pino";
+import { LogDestination } from "./log-destination.js";
 
 export type { Logger };
 
@@ -20,7 +21,7 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       level: options.level ?? "info",
       base: { service: options.service },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
       mixin: traceFields,
     },
@@ -28,27 +29,22 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 }
 
-/** Lines are written once this many bytes are waiting, or after FLUSH_INTERVAL_MS. */
-const BUFFER_BYTES = 4096;
-const FLUSH_INTERVAL_MS = 200;
+/** Where production lines go: stdout, or `dest`, in batches (services/platform/log-destination.ts). */
+export function logDestination(dest: string | number = 1): LogDestination {
+  return new LogDestination(dest);
+}
 
-/**
- * Where production lines go: stdout (or `dest`), written asynchronously in
- * batches. A write per line costs a thread-pool round trip per call when calls
- * come one at a time; batching keeps that off the hot path, at the price of
- * lines reaching the log at most FLUSH_INTERVAL_MS late. pino flushes what is
- * waiting when the process exits (not after SIGKILL).
- */
-export function logDestination(dest: string | number = 1): ReturnType<typeof pino.destination> {
-  const stream = pino.destination({ dest, sync: false, minLength: BUFFER_BYTES });
-  const timer = setInterval(() => {
-    // sonic-boom writes even an empty buffer when asked to flush; skip the syscall when idle.
-    const waiting = (stream as { _len?: number })._len;
-    if (waiting === undefined || waiting > 0) stream.flush();
-  }, FLUSH_INTERVAL_MS);
-  timer.unref();
-  stream.on("close", () => clearInterval(timer));
-  return stream;
+let lastMs = -1;
+let lastTime = "";
+
+/** pino's isoTime, formatted once per millisecond: at thousands of lines a second most lines share one. */
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
 }
 
 /**
