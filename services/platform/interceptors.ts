@@ -54,10 +54,19 @@ interface RpcLine {
 }
 
 export function createServerInterceptor(logger: Logger): Interceptor {
+  // The rpc field and whether it is logged at debug only, made once per method.
+  const methods = new Map<object, { rpc: string; quiet: boolean }>();
+  const describe = (req: { service: { typeName: string }; method: { name: string } }) => {
+    let described = methods.get(req.method);
+    if (described === undefined) {
+      described = { rpc: `${req.service.typeName}/${req.method.name}`, quiet: QUIET_SERVICES.has(req.service.typeName) };
+      methods.set(req.method, described);
+    }
+    return described;
+  };
   return (next) => async (req) => {
     const started = performance.now();
-    const rpc = `${req.service.typeName}/${req.method.name}`;
-    const quiet = QUIET_SERVICES.has(req.service.typeName);
+    const { rpc, quiet } = describe(req);
     // A child logger only when something goes wrong: pino serializes a child's bindings when
     // it is made, which cost more than the line itself on every call.
     let child: Logger | undefined;

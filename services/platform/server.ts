@@ -108,10 +108,10 @@ export function createServer(options: ServerOptions): Server {
           concurrency.gate(context);
         },
         acceptCompression: [compressionGzip, compressionBrotli].map(requestDecompressionErrorsInvalid),
-        contextValues: (req) =>
-          createContextValues()
-            .set(peerKey, req.socket?.remoteAddress ?? "")
-            .set(connectionKey, `${req.socket?.remoteAddress ?? ""}:${req.socket?.remotePort ?? ""}`),
+        contextValues: (req) => {
+          const peer = peerOf(req);
+          return createContextValues().set(peerKey, peer.address).set(connectionKey, peer.connection);
+        },
       });
       listener = createGrpcListener({ tls: config.tls, serverOptions: http2ServerOptions(limits), handler: closeUnreadRequests(handler), logger });
       h2 = listener.server;
@@ -157,6 +157,25 @@ export function createServer(options: ServerOptions): Server {
       return stopped;
     },
   };
+}
+
+interface Peer {
+  readonly address: string;
+  readonly connection: string;
+}
+
+/** The caller's address, read once per HTTP/2 session: Node answers `req.socket` with a Proxy made per stream. */
+const sessionPeers = new WeakMap<http2.Http2Session, Peer>();
+
+function peerOf(req: http.IncomingMessage | http2.Http2ServerRequest): Peer {
+  const session = "stream" in req ? req.stream.session : undefined;
+  let peer = session === undefined ? undefined : sessionPeers.get(session);
+  if (peer === undefined) {
+    const socket = session?.socket ?? req.socket;
+    peer = { address: socket?.remoteAddress ?? "", connection: `${socket?.remoteAddress ?? ""}:${socket?.remotePort ?? ""}` };
+    if (session !== undefined) sessionPeers.set(session, peer);
+  }
+  return peer;
 }
 
 function listenOn(server: http.Server | http2.Http2Server | http2.Http2SecureServer, port: number, host: string): Promise<number> {
