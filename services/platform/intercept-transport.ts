@@ -7,49 +7,78 @@ import { createContextValues, type Interceptor, type StreamRequest, type Transpo
 type Next = Parameters<Interceptor>[0];
 
 /**
+ * A request that carries its call's timeout (Connect's requests do not): the
+ * interceptors copy it along when they spread the request, as they copy
+ * everything else.
+ */
+export interface TimedRequest {
+  readonly timeoutMs?: number | undefined;
+}
+
+/** The signal of a call whose caller gave none: it never aborts, so nobody needs to listen to it. */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
+/**
  * A Transport that runs `interceptors` (the first outermost) and then
  * `transport`. `baseUrl` only fills the request's url for the interceptors
  * (e.g. http://point:50052); the inner transport still builds its own.
  */
 export function interceptTransport(transport: Transport, interceptors: readonly Interceptor[], baseUrl: string): Transport {
   if (interceptors.length === 0) return transport;
-  // Requests need a signal; one that never aborts stands in when the caller gave none.
-  const neverAborted = new AbortController().signal;
-  const chain = (timeoutMs: number | undefined): Next => {
-    const call: Next = (req) =>
-      req.stream
-        ? transport.stream(req.method, req.signal, timeoutMs, req.header, req.message, req.contextValues)
-        : transport.unary(req.method, req.signal, timeoutMs, req.header, req.message, req.contextValues);
-    return interceptors.reduceRight<Next>((inner, interceptor) => interceptor(inner), call);
+  // Built once: the call's timeout travels on the request (see TimedRequest), not in a closure per call.
+  const call: Next = (req) => {
+    const timeoutMs = (req as TimedRequest).timeoutMs;
+    return req.stream
+      ? transport.stream(req.method, req.signal, timeoutMs, req.header, req.message, req.contextValues)
+      : transport.unary(req.method, req.signal, timeoutMs, req.header, req.message, req.contextValues);
   };
-  const common = (method: UnaryRequest["method"] | StreamRequest["method"], signal: AbortSignal | undefined, header: ConstructorParameters<typeof Headers>[0]) => ({
-    service: method.parent,
-    requestMethod: "POST",
-    url: `${baseUrl}/${method.parent.typeName}/${method.name}`,
-    signal: signal ?? neverAborted,
-    header: new Headers(header),
-  });
+  const chain = interceptors.reduceRight<Next>((inner, interceptor) => interceptor(inner), call);
+  const urls = new Map<object, string>();
+  const urlOf = (method: UnaryRequest["method"] | StreamRequest["method"]) => {
+    let url = urls.get(method);
+    if (url === undefined) urls.set(method, (url = `${baseUrl}/${method.parent.typeName}/${method.name}`));
+    return url;
+  };
   return {
-    async unary(method, signal, timeoutMs, header, input, contextValues) {
-      const req: UnaryRequest = {
-        ...common(method, signal, header),
+    unary(method, signal, timeoutMs, header, input, contextValues) {
+      const req: UnaryRequest & TimedRequest = {
         stream: false,
+        service: method.parent,
         method: method as unknown as UnaryRequest["method"],
+        requestMethod: "POST",
+        url: urlOf(method),
+        signal: signal ?? NEVER_ABORTED,
+        header: new Headers(header),
         // The inner transport normalises an init shape into a message itself.
         message: input as MessageShape<DescMessage>,
         contextValues: contextValues ?? createContextValues(),
+        timeoutMs,
       };
-      return (await chain(timeoutMs)(req)) as never;
+      return run(chain, req) as never;
     },
-    async stream(method, signal, timeoutMs, header, input, contextValues) {
-      const req: StreamRequest = {
-        ...common(method, signal, header),
+    stream(method, signal, timeoutMs, header, input, contextValues) {
+      const req: StreamRequest & TimedRequest = {
         stream: true,
+        service: method.parent,
         method: method as unknown as StreamRequest["method"],
+        requestMethod: "POST",
+        url: urlOf(method),
+        signal: signal ?? NEVER_ABORTED,
+        header: new Headers(header),
         message: input as AsyncIterable<MessageShape<DescMessage>>,
         contextValues: contextValues ?? createContextValues(),
+        timeoutMs,
       };
-      return (await chain(timeoutMs)(req)) as never;
+      return run(chain, req) as never;
     },
   };
+}
+
+/** Calls `next`, turning a synchronous throw (an interceptor that is not async) into a rejection. */
+export function run<R extends Parameters<Next>[0]>(next: (req: R) => ReturnType<Next>, req: R): ReturnType<Next> {
+  try {
+    return next(req);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

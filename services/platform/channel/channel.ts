@@ -101,6 +101,8 @@ export class Channel implements Transport {
    */
   readonly #charged = new WeakSet<object>();
   readonly #endpoints = new Map<string, Endpoint>();
+  /** The endpoints' values, rebuilt when they change. */
+  #list: readonly Endpoint[] = [];
   readonly #closing = new AbortController();
   #resolved: Promise<void>;
   #resolving: Promise<void> | undefined;
@@ -155,6 +157,7 @@ export class Channel implements Transport {
     clearInterval(this.#interval);
     for (const endpoint of this.#endpoints.values()) endpoint.close();
     this.#endpoints.clear();
+    this.#list = [];
   }
 
   async unary<I extends DescMessage, O extends DescMessage>(
@@ -166,22 +169,23 @@ export class Channel implements Transport {
     contextValues?: ContextValues,
   ): Promise<UnaryResponse<I, O>> {
     const deadline = this.#deadline(timeoutMs);
-    await this.#firstResolution(signal, deadline);
+    if (this.#endpoints.size === 0) await this.#firstResolution(signal, deadline);
     this.#calls++;
-    const tried = new Set<Endpoint>();
+    // Made on the first failure: most calls succeed at once.
+    let tried: Set<Endpoint> | undefined;
     const hedge = (this.#options.hedgeDelayMs ?? 0) > 0 && method.idempotency === Idempotency.NO_SIDE_EFFECTS;
     const send = (endpoint: Endpoint, attemptSignal: AbortSignal | undefined) =>
       this.#attempt(endpoint, (t) => t.unary(method, attemptSignal, this.#remaining(deadline), header, input, contextValues));
     for (let attempt = 1; ; ) {
       const endpoint = this.#pick(tried);
       try {
-        const res = hedge ? await this.#hedged(endpoint, tried, send, signal) : await send(endpoint, signal);
+        const res = hedge ? await this.#hedged(endpoint, (tried ??= new Set()), send, signal) : await send(endpoint, signal);
         this.#budget.onSuccess();
         return res;
       } catch (e) {
         const err = ConnectError.from(e);
         if (signal?.aborted) throw err;
-        tried.add(endpoint);
+        (tried ??= new Set()).add(endpoint);
         // Transparent retry: the call never reached a server, so another replica
         // may take it at once, without backoff, attempts or budget (as gRPC does);
         // at most once per replica.
@@ -227,10 +231,10 @@ export class Channel implements Transport {
     contextValues?: ContextValues,
   ): Promise<StreamResponse<I, O>> {
     const deadline = this.#deadline(timeoutMs);
-    await this.#firstResolution(signal, deadline);
+    if (this.#endpoints.size === 0) await this.#firstResolution(signal, deadline);
     this.#calls++;
     // Streams are not retried: their messages may have been consumed.
-    return this.#attempt(this.#pick(new Set()), (t) =>
+    return this.#attempt(this.#pick(undefined), (t) =>
       t.stream(method, signal, this.#remaining(deadline), header, input, contextValues),
     );
   }
@@ -323,12 +327,20 @@ export class Channel implements Transport {
    * ejected, those are tried (a panic mode: readiness flapping everywhere must
    * not fail calls locally). Fails fast when every replica is ejected.
    */
-  #pick(tried: ReadonlySet<Endpoint>): Endpoint {
+  #pick(tried: ReadonlySet<Endpoint> | undefined): Endpoint {
     const now = Date.now();
-    const all = [...this.#endpoints.values()];
+    const all = this.#list;
+    if (tried === undefined && this.#options.policy !== "least_outstanding") {
+      // The common case, without building arrays: the next eligible replica in turn.
+      for (let k = 0; k < all.length; k++) {
+        this.#rr = (this.#rr + 1) % all.length;
+        const endpoint = all[this.#rr] as Endpoint;
+        if (endpoint.eligible(now)) return endpoint;
+      }
+    }
     let eligible = all.filter((e) => e.eligible(now));
     if (eligible.length === 0) eligible = all.filter((e) => e.reachable(now));
-    const fresh = eligible.filter((e) => !tried.has(e));
+    const fresh = tried === undefined ? eligible : eligible.filter((e) => !tried.has(e));
     const candidates = fresh.length > 0 ? fresh : eligible;
     if (candidates.length === 0) {
       throw new ConnectError(
@@ -362,6 +374,7 @@ export class Channel implements Transport {
         for (const address of wanted) {
           if (!this.#endpoints.has(address)) this.#endpoints.set(address, this.#newEndpoint(address));
         }
+        this.#list = [...this.#endpoints.values()];
       } finally {
         this.#resolving = undefined;
       }

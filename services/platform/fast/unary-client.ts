@@ -22,6 +22,7 @@ import { codeFromHttpStatus, findTrailerError } from "@connectrpc/connect/protoc
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { NotSentError, type ChannelSession } from "../channel/session.js";
 import { hasConnectionErrorCode } from "../errors.js";
+import { NEVER_ABORTED, run, type TimedRequest } from "../intercept-transport.js";
 
 export interface LaneTransportOptions {
   /** http://host:port of the replica. */
@@ -37,6 +38,15 @@ type UnaryNext = (req: UnaryRequest) => Promise<UnaryResponse>;
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
 const USER_AGENT = "grpc-mesh-lean/1";
+const GRPC_PROTO = "application/grpc+proto";
+
+const paths = new WeakMap<DescMethodUnary, string>();
+
+function pathOf(method: DescMethodUnary): string {
+  let path = paths.get(method);
+  if (path === undefined) paths.set(method, (path = `/${method.parent.typeName}/${method.name}`));
+  return path;
+}
 
 /** A Transport for one lane of an endpoint: lean unary calls, connect-node for streams. */
 export function createLaneTransport(options: LaneTransportOptions): Transport {
@@ -49,9 +59,9 @@ export function createLaneTransport(options: LaneTransportOptions): Transport {
   const core: UnaryNext = (req) => callUnary(options, req);
   let chain = core;
   for (let i = options.interceptors.length - 1; i >= 0; i--) chain = (options.interceptors[i] as Interceptor)(chain as never) as never;
-  const neverAborted = new AbortController().signal;
+  const urls = new Map<object, string>();
   return {
-    async unary<I extends DescMessage, O extends DescMessage>(
+    unary<I extends DescMessage, O extends DescMessage>(
       method: DescMethodUnary<I, O>,
       signal: AbortSignal | undefined,
       timeoutMs: number | undefined,
@@ -59,29 +69,31 @@ export function createLaneTransport(options: LaneTransportOptions): Transport {
       input: unknown,
       contextValues?: ContextValues,
     ): Promise<UnaryResponse<I, O>> {
-      const req: UnaryRequest & { timeoutMs?: number | undefined } = {
+      let url = urls.get(method);
+      if (url === undefined) urls.set(method, (url = `${options.baseUrl}/${method.parent.typeName}/${method.name}`));
+      const req: UnaryRequest & TimedRequest = {
         stream: false,
         service: method.parent,
         method: method as never,
         requestMethod: "POST",
-        url: `${options.baseUrl}/${method.parent.typeName}/${method.name}`,
-        signal: signal ?? neverAborted,
+        url,
+        signal: signal ?? NEVER_ABORTED,
         header: header instanceof Headers ? header : new Headers(header),
         contextValues: contextValues ?? createContextValues(),
         message: isMessage(input, method.input) ? input : create(method.input, input as never),
         timeoutMs,
       };
-      return (await chain(req)) as unknown as UnaryResponse<I, O>;
+      return run(chain, req) as Promise<UnaryResponse<I, O>>;
     },
     stream: (...args) => streaming.stream(...args),
   };
 }
 
-function callUnary(options: LaneTransportOptions, req: UnaryRequest & { timeoutMs?: number | undefined }): Promise<UnaryResponse> {
+function callUnary(options: LaneTransportOptions, req: UnaryRequest & TimedRequest): Promise<UnaryResponse> {
   const method = req.method as DescMethodUnary;
   const signal = req.signal;
   if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
-  const headers: http2.OutgoingHttpHeaders = { "content-type": "application/grpc+proto", te: "trailers", "user-agent": USER_AGENT };
+  const headers: http2.OutgoingHttpHeaders = { "content-type": GRPC_PROTO, te: "trailers", "user-agent": USER_AGENT };
   req.header.forEach((value, key) => {
     headers[key] = value;
   });
@@ -91,7 +103,7 @@ function callUnary(options: LaneTransportOptions, req: UnaryRequest & { timeoutM
     if (timeoutMs > 0) headers["grpc-timeout"] = `${Math.ceil(timeoutMs)}m`;
   }
   const body = envelope(toBinary(method.input, req.message as MessageShape<DescMessage>));
-  const path = `/${method.parent.typeName}/${method.name}`;
+  const path = pathOf(method);
   return new Promise<UnaryResponse>((resolve, reject) => {
     let stream: http2.ClientHttp2Stream | undefined;
     let settled = false;
@@ -100,7 +112,7 @@ function callUnary(options: LaneTransportOptions, req: UnaryRequest & { timeoutM
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+      if (listening) signal.removeEventListener("abort", onAbort);
       if (err === undefined) resolve(res as UnaryResponse);
       else {
         reject(err);
@@ -108,7 +120,9 @@ function callUnary(options: LaneTransportOptions, req: UnaryRequest & { timeoutM
       }
     };
     const onAbort = () => settle(ConnectError.from(signal.reason, Code.Canceled));
-    signal.addEventListener("abort", onAbort, { once: true });
+    // A call without a signal of its own has one that never aborts: nothing to listen for.
+    const listening = signal !== NEVER_ABORTED;
+    if (listening) signal.addEventListener("abort", onAbort, { once: true });
     if (timeoutMs !== undefined && timeoutMs > 0) {
       // The server enforces grpc-timeout; this timer is the backstop for one that does not answer. A
       // millisecond late, so that when a handler passes on its own remaining time the inbound deadline
@@ -184,7 +198,7 @@ function finish(
   const status = Number(head[":status"]);
   if (status !== 200) throw new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), webHeaders(head));
   const contentType = head["content-type"] ?? "";
-  if (!/^application\/grpc(?:\+proto)?(?:;|$)/i.test(contentType)) {
+  if (contentType !== GRPC_PROTO && contentType !== "application/grpc" && !/^application\/grpc(?:\+proto)?(?:;|$)/i.test(contentType)) {
     throw new ConnectError(`unsupported content type ${contentType}`, Code.Unknown);
   }
   // A trailers-only response carries the status in its headers.
