@@ -33,6 +33,13 @@ before(async () => {
     config: { ...config, readMaxBytes: READ_MAX, writeMaxBytes: WRITE_MAX, shutdownGraceMs: 500 },
     logger: log.logger,
     adapter: (options) => fastNodeAdapter(options, stats),
+    // Interceptors may pass on copies of the request and the response ({ ...req }): with x-copy set, this one does.
+    interceptors: [
+      (next) => async (req) => {
+        if (req.header.get("x-copy") === null) return next(req);
+        return { ...(await next({ ...req })) };
+      },
+    ],
   });
   server.register(PointService, {
     async getUserPoints(req, ctx) {
@@ -106,6 +113,28 @@ for (const [name, make] of Object.entries(clients)) {
       assert.deepEqual(seen.get(key), { header: "hello", protocol, url: `${url()}/mesh.point.v1.PointService/GetUserPoints` });
       assert.equal(header?.get("x-answer"), "42");
       assert.equal(trailer?.get("x-trailer"), "done");
+    });
+
+    test("through an interceptor that copies the request and the response: metadata both ways, and the signal at the deadline", async () => {
+      const client = make();
+      let header: Headers | undefined;
+      let trailer: Headers | undefined;
+      const key = `${name}-copied`;
+      await client.getUserPoints(
+        { userId: `meta:${key}` },
+        { headers: { "x-test": "copied", "x-copy": "1" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) },
+      );
+      assert.equal((seen.get(key) as { header: string }).header, "copied");
+      assert.equal(header?.get("x-answer"), "42");
+      assert.equal(trailer?.get("x-trailer"), "done");
+      const waitKey = `${name}-copied-wait`;
+      const err = await client.getUserPoints({ userId: `wait:${waitKey}` }, { timeoutMs: 50, headers: { "x-copy": "1" } }).then(
+        () => assert.fail("expected DEADLINE_EXCEEDED"),
+        (e: unknown) => ConnectError.from(e),
+      );
+      assert.equal(err.code, Code.DeadlineExceeded);
+      for (let i = 0; i < 50 && !seen.has(waitKey); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(seen.get(waitKey), Code.DeadlineExceeded, "the handler's signal aborted with the deadline");
     });
 
     test("errors keep their code, message and google.rpc details", async () => {

@@ -224,20 +224,50 @@ function finish(
     throw new ConnectError("protocol error: missing output message for unary method", trailers?.["grpc-status"] !== undefined ? Code.Unimplemented : Code.Unknown);
   }
   if (headerError !== undefined) throw new ConnectError("protocol error: received output message for unary method with error status", Code.Unknown);
-  const responseTrailers = trailers ?? {};
-  return {
-    stream: false,
-    service: req.service,
-    method: req.method,
-    message,
-    get header() {
-      return webHeaders(head);
-    },
-    get trailer() {
-      return webHeaders(responseTrailers);
-    },
-  } as UnaryResponse;
+  return new LeanResponse(req, message, head, trailers ?? {}) as unknown as UnaryResponse;
 }
+
+const kHead = Symbol("response headers");
+const kTrailers = Symbol("response trailers");
+
+/**
+ * A successful response: its Headers are made only if something reads them,
+ * through accessors of its own (a spread copy reads them too) defined from
+ * shared descriptors; an object literal with getters costs about 1.5 us.
+ */
+class LeanResponse {
+  readonly stream = false;
+  readonly service: UnaryRequest["service"];
+  readonly method: UnaryRequest["method"];
+  readonly message: unknown;
+  readonly [kHead]: http2.IncomingHttpHeaders;
+  readonly [kTrailers]: http2.IncomingHttpHeaders;
+
+  constructor(req: UnaryRequest, message: unknown, head: http2.IncomingHttpHeaders, trailers: http2.IncomingHttpHeaders) {
+    this.service = req.service;
+    this.method = req.method;
+    this.message = message;
+    this[kHead] = head;
+    this[kTrailers] = trailers;
+    Object.defineProperty(this, "header", RESPONSE_HEADER);
+    Object.defineProperty(this, "trailer", RESPONSE_TRAILER);
+  }
+}
+
+const RESPONSE_HEADER: PropertyDescriptor = {
+  get(this: LeanResponse) {
+    return webHeaders(this[kHead]);
+  },
+  enumerable: true,
+  configurable: true,
+};
+const RESPONSE_TRAILER: PropertyDescriptor = {
+  get(this: LeanResponse) {
+    return webHeaders(this[kTrailers]);
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 function unwrap(method: DescMethodUnary, body: Buffer, readMaxBytes: number): unknown {
   if (body.length < 5) {
