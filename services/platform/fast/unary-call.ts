@@ -44,6 +44,9 @@ export class UnaryCall implements CallEnd {
   #expired: ConnectError | undefined;
   #responseHeader: Headers | undefined;
   #responseTrailer: Headers | undefined;
+  /** The first request made, and the context made from it. */
+  #request: FastRequest | undefined;
+  #context: HandlerContext | undefined;
   /** The response object the innermost function returned, to tell it from a copy an interceptor made. */
   response: UnaryResponse | undefined;
 
@@ -154,14 +157,28 @@ export class UnaryCall implements CallEnd {
     if (!this.#ended) this.abort(CALL_ENDED);
   }
 
-  /** The request the first interceptor gets. */
+  /**
+   * The request the first interceptor gets. The request gate's context is made
+   * before the message is read, from a request without one: that request takes
+   * the message here, so that the context made for it serves the handler too.
+   */
   request(message: unknown): UnaryRequest {
-    return new FastRequest(this, message) as unknown as UnaryRequest;
+    const made = this.#request;
+    if (made !== undefined && made.message === undefined) {
+      made.message = message;
+      return made as unknown as UnaryRequest;
+    }
+    const req = new FastRequest(this, message);
+    this.#request ??= req;
+    return req as unknown as UnaryRequest;
   }
 
   /** The handler's context, from the request as the interceptors passed it on (Connect's mergeRequest). */
   context(req: UnaryRequest): HandlerContext {
-    return new FastContext(this, req) as unknown as HandlerContext;
+    if (this.#context !== undefined && req === (this.#request as unknown)) return this.#context;
+    const context = new FastContext(this, req) as unknown as HandlerContext;
+    if (req === (this.#request as unknown)) this.#context = context;
+    return context;
   }
 
   /** The response the innermost function returns. */
@@ -221,7 +238,8 @@ class FastRequest {
   readonly url: string;
   readonly header: Headers;
   readonly contextValues: ContextValues;
-  readonly message: unknown;
+  /** Undefined while the request gate runs, before the body is read (see UnaryCall.request). */
+  message: unknown;
   readonly [kCall]: UnaryCall;
 
   constructor(call: UnaryCall, message: unknown) {
