@@ -11,7 +11,7 @@ import { createContextValues, type ConnectRouter, type Interceptor, type Service
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { limitConnectionAge } from "./connection-age.js";
-import { fastNodeAdapter, type FastAdapterOptions } from "./fast/adapter.js";
+import { fastNodeAdapter, type FastAdapterOptions, type FastNodeHandler } from "./fast/adapter.js";
 import { withDefaultDeadline } from "./default-deadline.js";
 import { HealthRegistry, registerHealth, ServingStatus } from "./health.js";
 import { correctDecodeErrors, requestDecompressionErrorsInvalid } from "./decode-errors.js";
@@ -22,6 +22,7 @@ import { createConcurrencyLimit, logShedding } from "./load-shedding.js";
 import type { Logger } from "./logger.js";
 import { registerReflection } from "./reflection.js";
 import type { ServerConfig } from "./service-config.js";
+import { serveStreamsFirst } from "./stream-routing.js";
 import { createGrpcListener, type GrpcListener } from "./tls-server.js";
 
 export interface ServerOptions {
@@ -115,6 +116,9 @@ export function createServer(options: ServerOptions): Server {
       });
       listener = createGrpcListener({ tls: config.tls, serverOptions: http2ServerOptions(limits), handler: closeUnreadRequests(handler), logger });
       h2 = listener.server;
+      // The fast path takes its calls straight from the stream event (see stream-routing.ts).
+      const serveStream = (handler as Partial<FastNodeHandler>).serveStream;
+      if (serveStream !== undefined) serveStreamsFirst(h2, serveStream);
       limitConnections(h2, limits);
       limitConnectionAge(h2, { maxAgeMs: config.maxConnectionAgeMs, graceMs: config.maxConnectionAgeGraceMs });
       h2.on("session", (session) => {

@@ -98,6 +98,8 @@ for (const [name, make] of Object.entries(clients)) {
       assert.deepEqual(taken, { fast: 1, fallback: 0 });
       const line = log.lines.findLast((l) => l.rpc === "mesh.point.v1.PointService/GetUserPoints");
       assert.equal(line?.code, "OK");
+      // The context values (the caller's address) come from the stream, without Node's request object.
+      assert.equal(line?.peer, "127.0.0.1");
     });
 
     test("request metadata reaches the handler; response headers and trailers reach the caller", async () => {

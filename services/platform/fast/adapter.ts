@@ -43,7 +43,7 @@ export interface FastAdapterOptions extends ConnectNodeAdapterOptions {
  * routers configured with `requireConnectProtocolHeader`, keep to connect-node
  * for what those options change.
  */
-export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathStats): NodeHandler {
+export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathStats): FastNodeHandler {
   const acceptCompression = options.acceptCompression ?? [compressionGzip, compressionBrotli];
   const fallback = connectNodeAdapter({ ...options, acceptCompression });
   const table = readMethodTable(options, runImplementation);
@@ -188,11 +188,60 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
     else gated.then(receive, refuse);
   }
 
-  return (req, res) => {
-    if ("stream" in req && serve({ stream: req.stream, response: res as http2.Http2ServerResponse }, req.headers, req)) return;
+  const handler = ((req, res) => {
+    if ("stream" in req && serve({ stream: req.stream }, req.headers, req)) return;
     if (stats !== undefined) stats.fallback++;
     fallback(req, res);
-  };
+  }) as FastNodeHandler;
+  handler.serveStream = (stream, headers) => serve({ stream }, headers, new StreamRequest(stream, headers) as unknown as NodeRequest);
+  return handler;
+}
+
+/**
+ * The request handler, and a second way in: `serveStream` takes a call from
+ * the HTTP/2 server's `stream` event, before Node builds its compatibility
+ * request and response objects (about 5% of a call), and answers it, or
+ * returns false without touching the stream, which then goes the usual way
+ * (createServer: services/platform/stream-routing.ts).
+ */
+export type FastNodeHandler = NodeHandler & {
+  serveStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean;
+};
+
+/**
+ * What `contextValues` gets for a call taken from the stream event, in place
+ * of Node's Http2ServerRequest: its stream, headers, socket, method, url and
+ * HTTP version, the members a context-values function reads.
+ */
+class StreamRequest {
+  readonly httpVersion = "2.0";
+  readonly httpVersionMajor = 2;
+  readonly httpVersionMinor = 0;
+
+  constructor(
+    readonly stream: http2.ServerHttp2Stream,
+    readonly headers: http2.IncomingHttpHeaders,
+  ) {}
+
+  get socket() {
+    return this.stream.session?.socket;
+  }
+
+  get method() {
+    return this.headers[":method"];
+  }
+
+  get url() {
+    return this.headers[":path"];
+  }
+
+  get authority() {
+    return this.headers[":authority"];
+  }
+
+  get scheme() {
+    return this.headers[":scheme"];
+  }
 }
 
 /** The innermost function of every method's interceptor chain: Connect's invokeUnaryImplementation, per call. */

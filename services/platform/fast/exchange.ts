@@ -1,32 +1,39 @@
 // The HTTP/2 side of a fast-path call: reading the request body from the
-// stream and writing the response through Node's compatibility API.
+// stream and writing the response on it, with Node's stream API (no
+// compatibility request and response objects).
 import type * as http2 from "node:http2";
 
-/** A call on Node's HTTP/2 compatibility API: the raw stream is read, the response written through the compatibility object. */
+/** A call's HTTP/2 stream. */
 export interface Exchange {
   readonly stream: http2.ServerHttp2Stream;
-  readonly response: http2.Http2ServerResponse;
-}
-
-/** Whether the response can still be written: the caller may have reset the stream. */
-export function writable(x: Exchange): boolean {
-  return !x.stream.destroyed && !x.stream.closed && !x.response.headersSent;
 }
 
 /**
  * Sends the response head, the body (may be empty) and, when given, trailers.
- * Does nothing when the stream is gone (the caller cancelled).
+ * Does nothing when the stream is gone (the caller cancelled) or answered.
  */
 export function send(x: Exchange, status: number, head: http2.OutgoingHttpHeaders, body: Uint8Array | undefined, trailers: http2.OutgoingHttpHeaders | undefined): void {
-  if (!writable(x)) return;
+  const stream = x.stream;
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
   try {
-    const res = x.response;
-    res.writeHead(status, head);
-    if (trailers !== undefined) res.addTrailers(trailers);
-    if (body === undefined) res.end();
-    else res.end(body);
+    head[":status"] = status;
+    if (trailers === undefined) stream.respond(head);
+    else {
+      stream.respond(head, { waitForTrailers: true });
+      stream.once("wantTrailers", () => sendTrailers(stream, trailers));
+    }
+    if (body === undefined) stream.end();
+    else stream.end(body);
   } catch {
     // The stream closed between the check and the write: the caller is gone.
+  }
+}
+
+function sendTrailers(stream: http2.ServerHttp2Stream, trailers: http2.OutgoingHttpHeaders): void {
+  try {
+    stream.sendTrailers(trailers);
+  } catch {
+    // Reset by the caller after the body went out.
   }
 }
 
