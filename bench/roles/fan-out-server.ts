@@ -7,7 +7,6 @@
 // Messages: -> {type:"ready", port}; <- {type:"stats"} -> {type:"stats", ...}; <- {type:"stop"}.
 import { parseArgs } from "node:util";
 import { createClient, type Interceptor } from "@connectrpc/connect";
-import { pino } from "pino";
 import { DepartmentService } from "../../gen/mesh/department/v1/department_pb.js";
 import { PointService } from "../../gen/mesh/point/v1/point_pb.js";
 import { UserService } from "../../gen/mesh/user/v1/user_pb.js";
@@ -19,7 +18,7 @@ import { openDatabase } from "../../services/platform/database.js";
 import { fastNodeAdapter } from "../../services/platform/fast/adapter.js";
 import { ServingStatus } from "../../services/platform/health.js";
 import { interceptTransport } from "../../services/platform/intercept-transport.js";
-import { createLogger } from "../../services/platform/logger.js";
+import { createLogger, logDestination } from "../../services/platform/logger.js";
 import { createObservability } from "../../services/platform/observability.js";
 import { createServer } from "../../services/platform/server.js";
 import type { UserDatabase } from "../../services/user/schema.js";
@@ -63,7 +62,7 @@ const timing: Interceptor = (next) => async (req) => {
   return run;
 };
 
-const logger = createLogger({ service: "bench-fan-out", destination: pino.destination({ dest: "/dev/null", sync: false }) });
+const logger = createLogger({ service: "bench-fan-out", destination: logDestination("/dev/null") });
 const observability = createObservability({ tracing: false });
 const userDb = await openDatabase<UserDatabase>(databaseConfig(args["database-url"], "bench_user"), logger);
 const departmentDb = await openDatabase<DepartmentDatabase>(databaseConfig(args["database-url"], "bench_department"), logger);

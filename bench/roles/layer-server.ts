@@ -10,14 +10,14 @@
 import * as http2 from "node:http2";
 import { parseArgs } from "node:util";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { pino } from "pino";
 import { type GetUserRequest, UserService } from "../../gen/mesh/user/v1/user_pb.js";
 import { fastNodeAdapter } from "../../services/platform/fast/adapter.js";
 import { ServingStatus } from "../../services/platform/health.js";
 import { createServerInterceptor } from "../../services/platform/interceptors.js";
-import { createLogger } from "../../services/platform/logger.js";
+import { createLogger, logDestination } from "../../services/platform/logger.js";
 import { createObservability } from "../../services/platform/observability.js";
 import { createServer } from "../../services/platform/server.js";
+import { serveStreamsFirst } from "../../services/platform/stream-routing.js";
 import { onMessage, reply } from "../lib/children.js";
 import { benchServerConfig, ECHO_USER } from "../lib/fixtures.js";
 
@@ -26,7 +26,8 @@ export const LAYERS = ["fast", "fast+log", "fast+log+metrics", "server", "connec
 const { values: args } = parseArgs({ options: { layer: { type: "string" } } });
 const layer = args.layer as (typeof LAYERS)[number];
 const impl = { getUser: (req: GetUserRequest) => ({ user: { ...ECHO_USER, id: req.id } }) };
-const logger = createLogger({ service: "bench", destination: pino.destination({ dest: "/dev/null", sync: false }) });
+// As production writes its lines (services/platform/log-destination.ts), to /dev/null.
+const logger = createLogger({ service: "bench", destination: logDestination("/dev/null") });
 const observability = createObservability({ tracing: false });
 
 let port: number;
@@ -47,7 +48,10 @@ if (layer === "server" || layer === "connect") {
     ...(layer === "fast+log+metrics" ? [observability.serverInterceptor] : []),
     ...(layer === "fast" ? [] : [createServerInterceptor(logger)]),
   ];
-  const h2 = http2.createServer(fastNodeAdapter({ routes: (router) => router.service(UserService, impl), interceptors }));
+  const handler = fastNodeAdapter({ routes: (router) => router.service(UserService, impl), interceptors });
+  const h2 = http2.createServer(handler);
+  // As createServer serves it: calls taken from the stream event.
+  serveStreamsFirst(h2, handler.serveStream);
   await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", resolve));
   port = (h2.address() as { port: number }).port;
   stop = () => new Promise<void>((resolve) => h2.close(() => resolve()));
