@@ -62,7 +62,7 @@ const timing: Interceptor = (next) => async (req) => {
   return run;
 };
 
-const logger = createLogger({ service: "bench-fan-out", destination: logDestination("/dev/null") });
+const logger = createLogger({ service: "bench-fan-out", destination: logDestination("/dev/null"), traceIds: false });
 const observability = createObservability({ tracing: false });
 const userDb = await openDatabase<UserDatabase>(databaseConfig(args["database-url"], "bench_user"), logger);
 const departmentDb = await openDatabase<DepartmentDatabase>(databaseConfig(args["database-url"], "bench_department"), logger);

@@ -43,7 +43,7 @@ const delay = () => {
 
 const server = createServer({
   config: benchServerConfig(),
-  logger: createLogger({ service: "bench-upstreams", destination: logDestination("/dev/null") }),
+  logger: createLogger({ service: "bench-upstreams", destination: logDestination("/dev/null"), traceIds: false }),
   adapter: fastNodeAdapter,
 });
 server.register(PointService, {

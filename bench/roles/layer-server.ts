@@ -27,7 +27,7 @@ const { values: args } = parseArgs({ options: { layer: { type: "string" } } });
 const layer = args.layer as (typeof LAYERS)[number];
 const impl = { getUser: (req: GetUserRequest) => ({ user: { ...ECHO_USER, id: req.id } }) };
 // As production writes its lines (services/platform/log-destination.ts), to /dev/null.
-const logger = createLogger({ service: "bench", destination: logDestination("/dev/null") });
+const logger = createLogger({ service: "bench", destination: logDestination("/dev/null"), traceIds: false });
 const observability = createObservability({ tracing: false });
 
 let port: number;

@@ -74,7 +74,7 @@ async function start(): Promise<{ port: number; stop: () => Promise<void>; count
 
 async function startMesh(fast: boolean) {
   // A log line per call, as in production, to /dev/null: its formatting is paid, not a terminal's.
-  const logger = createLogger({ service: "bench", destination: logDestination("/dev/null") });
+  const logger = createLogger({ service: "bench", destination: logDestination("/dev/null"), traceIds: false });
   const observability = createObservability({ tracing: false });
   const server = createServer({
     config: benchServerConfig(),

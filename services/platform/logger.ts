@@ -14,6 +14,12 @@ export interface LoggerOptions {
   readonly level?: string;
   /** Where lines go; default stdout. Tests pass a stream to read them back. */
   readonly destination?: pino.DestinationStream;
+  /**
+   * Whether lines carry the active span's trace_id and span_id (default true).
+   * A service passes its tracing switch: with tracing off there is never a
+   * span, and looking for one costs an object per line.
+   */
+  readonly traceIds?: boolean;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -23,7 +29,7 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: options.service },
       timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      mixin: traceFields,
+      ...(options.traceIds === false ? {} : { mixin: traceFields }),
     },
     options.destination ?? logDestination(),
   );

@@ -21,7 +21,7 @@ export function runService<C extends ServiceConfig>(
 ): void {
   runUntilSignal(name, async () => {
     const config = loadConfig(env, read);
-    const logger = createLogger({ service: name, level: config.logLevel });
+    const logger = createLogger({ service: name, level: config.logLevel, traceIds: config.tracing });
     const telemetry = await startTelemetry({ service: name, enabled: config.tracing });
     if (config.tracing) logger.info("tracing on: spans go to the OTLP endpoint of OTEL_EXPORTER_OTLP_*");
     try {

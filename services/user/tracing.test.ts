@@ -7,13 +7,14 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { Registry } from "prom-client";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { PointService } from "../../gen/mesh/point/v1/point_pb.js";
 import { UserService } from "../../gen/mesh/user/v1/user_pb.js";
 import { interceptTransport } from "../platform/intercept-transport.js";
+import { createLogger } from "../platform/logger.js";
 import { createClientInterceptor } from "../platform/observe-client.js";
 import { createRpcMetrics } from "../platform/rpc-metrics.js";
 import type { ServiceHost } from "../platform/service-host.js";
@@ -182,4 +183,19 @@ test("health and reflection calls make no span, and neither does the readiness p
   await new Promise((resolve) => setTimeout(resolve, 1_100));
   const spans = await finishedSpans();
   assert.deepEqual(spans.map((s) => s.name), []);
+});
+
+test("inside a span, lines carry its ids; a logger made with traceIds: false (tracing off in its config) adds none", () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+  const withIds = createLogger({ service: "test", destination });
+  const without = createLogger({ service: "test", destination, traceIds: false });
+  trace.getTracer("logger-test").startActiveSpan("logging", (span) => {
+    withIds.info("with");
+    without.info("without");
+    span.end();
+  });
+  assert.match(String(lines[0]?.trace_id), /^[0-9a-f]{32}$/);
+  assert.equal(lines[1]?.trace_id, undefined);
+  assert.equal(lines[1]?.span_id, undefined);
 });
