@@ -91,7 +91,32 @@ export class ChannelSession {
     headers: http2.OutgoingHttpHeaders,
     options: Omit<http2.ClientSessionRequestOptions, "signal">,
   ): Promise<http2.ClientHttp2Stream> {
-    const session = await this.#ready();
+    return this.#open(await this.#ready(), method, path, headers, options);
+  }
+
+  /**
+   * Opens a stream at once when the connection is up, without the promise and
+   * the turn of the microtask queue of request(); undefined when it must
+   * connect first (then call request()). Throws NotSentError as request() rejects.
+   */
+  requestNow(
+    method: string,
+    path: string,
+    headers: http2.OutgoingHttpHeaders,
+    options: Omit<http2.ClientSessionRequestOptions, "signal">,
+  ): http2.ClientHttp2Stream | undefined {
+    const current = this.#session;
+    if (current === undefined || current.closed || current.destroyed) return undefined;
+    return this.#open(current, method, path, headers, options);
+  }
+
+  #open(
+    session: http2.ClientHttp2Session,
+    method: string,
+    path: string,
+    headers: http2.OutgoingHttpHeaders,
+    options: Omit<http2.ClientSessionRequestOptions, "signal">,
+  ): http2.ClientHttp2Stream {
     let stream: http2.ClientHttp2Stream;
     try {
       stream = session.request({ ...headers, ":method": method, ":path": path }, options);

@@ -129,18 +129,27 @@ function callUnary(options: LaneTransportOptions, req: UnaryRequest & TimedReque
       // (ending the handler with DEADLINE_EXCEEDED) fires before the outbound one (a failed branch).
       timer = setTimeout(() => settle(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs + 1);
     }
-    options.session.request("POST", path, headers, {}).then(
-      (s) => {
-        stream = s;
-        if (settled) {
-          s.close(NGHTTP2_CANCEL);
-          return;
-        }
-        readResponse(s, req, options.readMaxBytes, settle);
-        s.end(body);
-      },
-      (err: unknown) => settle(new ConnectError(`cannot start the call: ${(err as Error).message}`, Code.Unavailable, undefined, undefined, err)),
-    );
+    const start = (s: http2.ClientHttp2Stream) => {
+      stream = s;
+      if (settled) {
+        s.close(NGHTTP2_CANCEL);
+        return;
+      }
+      readResponse(s, req, options.readMaxBytes, settle);
+      s.end(body);
+    };
+    const notStarted = (err: unknown) =>
+      settle(new ConnectError(`cannot start the call: ${(err as Error).message}`, Code.Unavailable, undefined, undefined, err));
+    // On a connection that is up, the stream starts now; otherwise once it has connected.
+    let now: http2.ClientHttp2Stream | undefined;
+    try {
+      now = options.session.requestNow("POST", path, headers, {});
+    } catch (err) {
+      notStarted(err);
+      return;
+    }
+    if (now !== undefined) start(now);
+    else options.session.request("POST", path, headers, {}).then(start, notStarted);
   });
 }
 
