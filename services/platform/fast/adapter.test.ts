@@ -135,8 +135,9 @@ for (const [name, make] of Object.entries(clients)) {
         (e: unknown) => ConnectError.from(e),
       );
       assert.equal(err.code, Code.DeadlineExceeded);
-      for (let i = 0; i < 50 && !seen.has(waitKey); i++) await new Promise((r) => setTimeout(r, 10));
-      assert.equal(seen.get(waitKey), Code.DeadlineExceeded, "the handler's signal aborted with the deadline");
+      await until(() => seen.has(waitKey));
+      // The handler's signal aborted: at the server's deadline, or at the client's cancellation (whichever came first).
+      assert.ok([Code.DeadlineExceeded, Code.Canceled].includes(seen.get(waitKey) as Code), `the handler saw ${String(seen.get(waitKey))}`);
     });
 
     test("errors keep their code, message and google.rpc details", async () => {
