@@ -1,11 +1,13 @@
-// Where a server's time goes: one echo server (as the unary or layers suite
-// runs it, compiled, on core 0) under h2load (core 1) with V8's CPU profiler
-// on, then the functions that took the most samples (self time), the way the
-// changes in docs/benchmarks/README.md were found. The .cpuprofile file opens
-// in Chrome DevTools (Performance) for the call tree.
+// Where a server's or a client's time goes, with V8's CPU profiler on, then
+// the functions that took the most samples (self time), the way the changes
+// in docs/benchmarks/README.md were found. A server: one echo server (as the
+// unary or layers suite runs it, compiled, on core 0) under h2load (core 1).
+// A client (--client): as the client suite runs it (core 1), 60,000 calls at
+// 32 in flight against the raw echo server (core 0). The .cpuprofile file
+// opens in Chrome DevTools (Performance) for the call tree.
 //
-//   sh scripts/node.sh bench/profile.ts [--impl mesh-fast|mesh-connect|grpc-js|raw-http2 | --layer fast|fast+log|...]
-//                                       [--in-flight 100] [--duration-seconds 8] [--top 40]
+//   sh scripts/node.sh bench/profile.ts [--impl mesh-fast|mesh-connect|grpc-js|raw-http2 | --layer fast|fast+log|...
+//                                        | --client channel-lean|grpc-js|...] [--in-flight 100] [--duration-seconds 8] [--top 40]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +23,7 @@ const { values: args } = parseArgs({
   options: {
     impl: { type: "string", default: "mesh-fast" },
     layer: { type: "string" },
+    client: { type: "string" },
     "in-flight": { type: "string", default: "100" },
     "duration-seconds": { type: "string", default: "8" },
     top: { type: "string", default: "40" },
@@ -33,6 +36,16 @@ const compiledDir = mkdtempSync(join(root, ".cache", "bench-profile-"));
 const profileDir = mkdtempSync(join(root, ".cache", "cpu-profile-"));
 await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json"), "--outDir", compiledDir, "--sourceMap", "false"]);
 try {
+  const file = args.client === undefined ? await profileServer() : await profileClient(args.client);
+  for (const [share, where] of topSelfTime(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, Number(args.top))) {
+    console.log(`${(share * 100).toFixed(1).padStart(5)}%  ${where}`);
+  }
+  console.log(`profile: ${file}`);
+} finally {
+  rmSync(compiledDir, { recursive: true, force: true });
+}
+
+async function profileServer(): Promise<string> {
   const [role, roleArgs] = args.layer === undefined ? ["roles/unary-server.ts", ["--impl", args.impl, "--handler", "echo"]] : ["roles/layer-server.ts", ["--layer", args.layer]];
   const child = spawnRole({ role, args: roleArgs, core: serverCore, compiledDir, nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] });
   const { port } = await child.next<{ type: "ready"; port: number }>("ready");
@@ -41,13 +54,30 @@ try {
   // The profile is written when the process exits.
   await child.stop();
   console.log(`${args.layer ?? args.impl}: ${fmt(r.rps)} req/s under the profiler (it slows the server), p50 ${fmt(r.p50)} ms`);
-  const file = join(profileDir, readdirSync(profileDir)[0] as string);
-  for (const [share, where] of topSelfTime(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, Number(args.top))) {
-    console.log(`${(share * 100).toFixed(1).padStart(5)}%  ${where}`);
+  return join(profileDir, readdirSync(profileDir)[0] as string);
+}
+
+async function profileClient(client: string): Promise<string> {
+  const server = spawnRole({ role: "roles/unary-server.ts", args: ["--impl", "raw-http2", "--handler", "echo"], core: serverCore, compiledDir });
+  try {
+    const { port } = await server.next<{ type: "ready"; port: number }>("ready");
+    const calls = 60_000;
+    const child = spawnRole({
+      role: "roles/client.ts",
+      args: ["--client", client, "--port", String(port), "--calls", String(calls), "--inflight", "32", "--sessions", "2"],
+      core: loadCore,
+      compiledDir,
+      nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+    });
+    await child.next("warm");
+    child.send({ type: "go" });
+    const r = await child.next<{ type: "result"; seconds: number; cpuUsPerCall: number }>("result");
+    await child.stop();
+    console.log(`${client}: ${fmt(calls / r.seconds)} calls/s, ${fmt(r.cpuUsPerCall)} us of CPU per call under the profiler`);
+  } finally {
+    await server.stop();
   }
-  console.log(`profile: ${file}`);
-} finally {
-  rmSync(compiledDir, { recursive: true, force: true });
+  return join(profileDir, readdirSync(profileDir)[0] as string);
 }
 
 interface CpuProfile {

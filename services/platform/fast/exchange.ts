@@ -44,7 +44,7 @@ export function addHeaders(target: http2.OutgoingHttpHeaders, headers: Headers |
   });
 }
 
-/** The request's headers as fetch Headers, without HTTP/2 pseudo-headers. */
+/** Node's headers (a request's, or a response's on the client) as fetch Headers, without HTTP/2 pseudo-headers. */
 export function webHeaders(headers: http2.IncomingHttpHeaders): Headers {
   return new RequestHeaders(headers) as unknown as Headers;
 }

@@ -23,6 +23,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { NotSentError, type ChannelSession } from "../channel/session.js";
 import { hasConnectionErrorCode } from "../errors.js";
 import { NEVER_ABORTED, run, type TimedRequest } from "../intercept-transport.js";
+import { webHeaders } from "./exchange.js";
 
 export interface LaneTransportOptions {
   /** http://host:port of the replica. */
@@ -338,14 +339,3 @@ function envelope(message: Uint8Array): Buffer {
   return frame;
 }
 
-function webHeaders(headers: http2.IncomingHttpHeaders): Headers {
-  const out = new Headers();
-  for (const key in headers) {
-    if (key.charCodeAt(0) === 58) continue;
-    const value = headers[key];
-    if (value === undefined) continue;
-    if (typeof value === "string") out.append(key, value);
-    else for (const v of value) out.append(key, v);
-  }
-  return out;
-}
