@@ -29,6 +29,19 @@ export function closeUnreadRequests<H extends Handler>(handler: H): H {
   }) as H;
 }
 
+/**
+ * For a stream answered before its request body was read to its end (the
+ * fast path does this itself): resets it once the answer is out, as
+ * closeUnreadRequests does for the calls Node hands over as requests.
+ */
+export function closeWhenAnswered(stream: http2.ServerHttp2Stream): void {
+  const arm = () => {
+    if (!stream.readableEnded) resetOnceSent(stream, Date.now() + SEND_WAIT_MS);
+  };
+  if (stream.writableFinished) arm();
+  else stream.once("finish", arm);
+}
+
 function resetOnceSent(stream: http2.ServerHttp2Stream, giveUpAt: number): void {
   if (stream.destroyed) return;
   // localClose: the END_STREAM flag (last DATA frame or trailers) has been sent.

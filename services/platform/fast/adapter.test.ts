@@ -63,6 +63,12 @@ before(async () => {
               reject(ctx.signal.reason as Error);
             });
           });
+        case "connection-headers":
+          // Names HTTP/2 forbids: dropped, as Node's compatibility response dropped them, not a call left unanswered.
+          ctx.responseHeader.set("connection", "close");
+          ctx.responseHeader.set("x-kept", "yes");
+          ctx.responseTrailer.set("keep-alive", "timeout=5");
+          return { userId: req.userId, points: 2n };
         case "big":
           return { userId: "x".repeat(WRITE_MAX + 1), points: 0n };
         default:
@@ -273,6 +279,61 @@ describe("left to connect-node", () => {
       transport.unary(unknown, undefined, undefined, undefined, { userId: "u" }),
       (e: ConnectError) => e.code === Code.Unimplemented,
     );
+  });
+});
+
+describe("fast path, edges", () => {
+  test("headers HTTP/2 forbids, set by a handler, are dropped and the call is answered", async () => {
+    let header: Headers | undefined;
+    const res = await clients.grpc!().getUserPoints({ userId: "connection-headers" }, { timeoutMs: 2_000, onHeader: (h) => (header = h) });
+    assert.equal(res.points, 2n);
+    assert.equal(header?.get("x-kept"), "yes");
+    assert.equal(header?.get("connection"), null);
+  });
+
+  test("a call answered before its body was read (a message over the limit) is reset once answered, not left open", { timeout: 10_000 }, async () => {
+    const session = http2.connect(url());
+    try {
+      const outcome = await new Promise<{ status: string | undefined; rstCode: number | undefined }>((resolve) => {
+        const stream = session.request({ ":method": "POST", ":path": "/mesh.point.v1.PointService/GetUserPoints", "content-type": "application/grpc", te: "trailers" });
+        let status: string | undefined;
+        stream.on("trailers", (t) => (status = String(t["grpc-status"])));
+        stream.on("response", (h) => (status ??= h["grpc-status"] === undefined ? undefined : String(h["grpc-status"])));
+        stream.on("data", () => undefined);
+        stream.on("error", () => undefined);
+        stream.on("close", () => resolve({ status, rstCode: stream.rstCode }));
+        // An envelope announcing 70,000 bytes, 1,000 of them sent, and no END_STREAM: the client is still "sending".
+        const head = Buffer.alloc(5);
+        head.writeUInt32BE(70_000, 1);
+        stream.write(Buffer.concat([head, Buffer.alloc(1_000)]));
+      });
+      assert.equal(outcome.status, String(Code.ResourceExhausted));
+      assert.equal(outcome.rstCode, http2.constants.NGHTTP2_NO_ERROR);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  test("used as a plain request handler (Node's compatibility objects), answers and errors keep their status", async () => {
+    const h2 = http2.createServer(
+      fastNodeAdapter({
+        routes: (router) =>
+          router.service(PointService, {
+            getUserPoints(req) {
+              if (req.userId === "missing") throw new ConnectError("no such user", Code.NotFound);
+              return { userId: req.userId, points: 3n };
+            },
+          }),
+      }),
+    );
+    await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", resolve));
+    try {
+      const client = createClient(PointService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${(h2.address() as { port: number }).port}` }));
+      assert.equal((await client.getUserPoints({ userId: "u" })).points, 3n);
+      await assert.rejects(client.getUserPoints({ userId: "missing" }), (e: ConnectError) => e.code === Code.NotFound && e.rawMessage === "no such user");
+    } finally {
+      await new Promise((resolve) => h2.close(resolve));
+    }
   });
 });
 

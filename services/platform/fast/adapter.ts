@@ -13,6 +13,7 @@ import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-g
 import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip, connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { defaultDeadlineExceeded } from "../default-deadline.js";
+import { closeWhenAnswered } from "../early-answers.js";
 import { checkConnectBody, CONNECT_JSON, CONNECT_PROTO, sendConnectError, sendConnectMessage, tooLarge } from "./connect-unary.js";
 import { readBody, webHeaders, type Exchange } from "./exchange.js";
 import { checkGrpcEnvelope, sendGrpcError, sendGrpcMessage, unwrapGrpcMessage } from "./grpc-unary.js";
@@ -115,6 +116,8 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
       call.abort(error);
       if (protocol === "grpc") sendGrpcError(x, acceptEncoding, error, call.peekResponseHeader(), call.peekResponseTrailer());
       else sendConnectError(x, options.jsonOptions, error, call.peekResponseHeader(), call.peekResponseTrailer());
+      // Answered before the body was read to its end (a limit, the gate): the stream must not stay open on it.
+      if (!stream.readableEnded) closeWhenAnswered(stream);
     };
     const succeed = (res: UnaryResponse) => {
       let body: Uint8Array;
@@ -184,12 +187,12 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
       refuse(err);
       return;
     }
-    if (gated === undefined) receive();
-    else gated.then(receive, refuse);
+    if (typeof (gated as Promise<void> | undefined)?.then === "function") (gated as Promise<void>).then(receive, refuse);
+    else receive();
   }
 
   const handler = ((req, res) => {
-    if ("stream" in req && serve({ stream: req.stream }, req.headers, req)) return;
+    if ("stream" in req && serve({ stream: req.stream, response: res as http2.Http2ServerResponse }, req.headers, req)) return;
     if (stats !== undefined) stats.fallback++;
     fallback(req, res);
   }) as FastNodeHandler;

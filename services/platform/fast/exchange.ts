@@ -1,12 +1,16 @@
 // The HTTP/2 side of a fast-path call: reading the request body from the
-// stream and writing the response on it, with Node's stream API (no
-// compatibility request and response objects).
-import type * as http2 from "node:http2";
+// stream and writing the response, with Node's stream API for calls taken
+// from the server's stream event, through Node's compatibility response for
+// calls that came as a request (the adapter used as a plain request handler).
+import * as http2 from "node:http2";
 
-/** A call's HTTP/2 stream. */
+/** A call's HTTP/2 stream, and Node's compatibility response when the call came through one. */
 export interface Exchange {
   readonly stream: http2.ServerHttp2Stream;
+  readonly response?: http2.Http2ServerResponse | undefined;
 }
+
+const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
 /**
  * Sends the response head, the body (may be empty) and, when given, trailers.
@@ -16,16 +20,24 @@ export function send(x: Exchange, status: number, head: http2.OutgoingHttpHeader
   const stream = x.stream;
   if (stream.destroyed || stream.closed || stream.headersSent) return;
   try {
-    head[":status"] = status;
-    if (trailers === undefined) stream.respond(head);
-    else {
-      stream.respond(head, { waitForTrailers: true });
-      stream.once("wantTrailers", () => sendTrailers(stream, trailers));
+    const res = x.response;
+    if (res !== undefined) {
+      // The compatibility response sends trailers on the stream's wantTrailers itself.
+      res.writeHead(status, head);
+      if (trailers !== undefined) res.addTrailers(trailers);
+    } else {
+      head[":status"] = status;
+      if (trailers === undefined) stream.respond(head);
+      else {
+        stream.respond(head, { waitForTrailers: true });
+        stream.once("wantTrailers", () => sendTrailers(stream, trailers));
+      }
     }
     if (body === undefined) stream.end();
     else stream.end(body);
   } catch {
-    // The stream closed between the check and the write: the caller is gone.
+    // Closed under us (the caller is gone), or a header Node refuses: either way this call cannot be answered.
+    abandon(stream);
   }
 }
 
@@ -33,13 +45,25 @@ function sendTrailers(stream: http2.ServerHttp2Stream, trailers: http2.OutgoingH
   try {
     stream.sendTrailers(trailers);
   } catch {
-    // Reset by the caller after the body went out.
+    abandon(stream);
   }
 }
+
+/** Resets a stream that cannot be answered, so that the caller sees it end rather than wait. */
+function abandon(stream: http2.ServerHttp2Stream): void {
+  if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
+}
+
+/**
+ * Header names HTTP/2 forbids (RFC 9113 8.2.2); Node throws on them where its
+ * compatibility response dropped them with a warning. `te` is allowed as "trailers" only.
+ */
+const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]);
 
 /** Appends Headers to a Node header object (multiple values joined, as connect-node does). */
 export function addHeaders(target: http2.OutgoingHttpHeaders, headers: Headers | undefined, prefix = ""): void {
   headers?.forEach((value, key) => {
+    if (prefix === "" && CONNECTION_SPECIFIC.has(key) && !(key === "te" && value === "trailers")) return;
     target[prefix + key] = value;
   });
 }
