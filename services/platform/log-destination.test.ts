@@ -73,3 +73,27 @@ test("a reader on a pipe gets every line of a process that logs faster than it r
   assert.equal(ns.length, 20000);
   assert.ok(ns.every((n, i) => n === i), "in order");
 });
+
+test("destinations share one exit hook, and one whose logger was dropped is collected", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-log-"));
+  const logger = new URL("./logger.ts", import.meta.url).pathname;
+  // In a process of its own, to collect garbage on demand (--expose-gc).
+  const script = `
+    const { createLogger, logDestination } = await import(${JSON.stringify(logger)});
+    const before = process.listenerCount("exit");
+    let dropped;
+    (() => {
+      const destinations = Array.from({ length: 20 }, (_, i) => logDestination(${JSON.stringify(dir)} + "/" + i + ".log"));
+      dropped = new WeakRef(destinations[0]);
+      destinations.forEach((destination, i) => createLogger({ service: "test", destination }).info({ i }, "line"));
+      for (const destination of destinations.slice(1)) destination.end();
+    })();
+    for (let i = 0; i < 20 && dropped.deref() !== undefined; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      gc();
+    }
+    console.log(JSON.stringify({ exitHooks: process.listenerCount("exit") - before, collected: dropped.deref() === undefined }));`;
+  const out = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", "--input-type=module", "-e", script]).toString();
+  assert.deepEqual(JSON.parse(out), { exitHooks: 1, collected: true });
+  assert.deepEqual(lines(join(dir, "1.log")).map((l) => l.msg), ["line"]);
+});

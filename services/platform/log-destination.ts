@@ -14,25 +14,52 @@ import { closeSync, openSync, writeSync } from "node:fs";
 /** Lines are written once this many characters are waiting, or after FLUSH_INTERVAL_MS. */
 const BUFFER_BYTES = 4096;
 const FLUSH_INTERVAL_MS = 200;
-/** A full non-blocking pipe (EAGAIN) is tried again after this long. */
+/** A full non-blocking pipe (EAGAIN) is tried again after RETRY_MS, for at most GIVE_UP_MS per batch. */
 const RETRY_MS = 5;
+const GIVE_UP_MS = 2_000;
+
+/**
+ * Every destination not yet collected: one timer and one exit hook serve them
+ * all, and hold them weakly, so a destination its logger dropped is not kept
+ * alive (nor its file open) by either.
+ */
+const live = new Set<WeakRef<LogDestination>>();
+let timer: NodeJS.Timeout | undefined;
+const closeFile = new FinalizationRegistry<number>((fd) => closeSync(fd));
+
+function flushAll(): void {
+  for (const ref of live) {
+    const destination = ref.deref();
+    if (destination === undefined) live.delete(ref);
+    else destination.flushSync();
+  }
+}
+
+function track(destination: LogDestination): WeakRef<LogDestination> {
+  const ref = new WeakRef(destination);
+  live.add(ref);
+  if (timer === undefined) {
+    timer = setInterval(flushAll, FLUSH_INTERVAL_MS);
+    timer.unref();
+    process.on("exit", flushAll);
+  }
+  return ref;
+}
 
 export class LogDestination {
   readonly #fd: number;
   readonly #ownsFd: boolean;
+  readonly #ref: WeakRef<LogDestination>;
   #parts: string[] = [];
   #waiting = 0;
   #ended = false;
-  readonly #timer: NodeJS.Timeout;
-  readonly #onExit = () => this.flushSync();
 
   /** `dest`: a file descriptor, or a path to append to. */
   constructor(dest: string | number = 1) {
     this.#ownsFd = typeof dest === "string";
     this.#fd = typeof dest === "string" ? openSync(dest, "a") : dest;
-    this.#timer = setInterval(this.#onExit, FLUSH_INTERVAL_MS);
-    this.#timer.unref();
-    process.on("exit", this.#onExit);
+    this.#ref = track(this);
+    if (this.#ownsFd) closeFile.register(this, this.#fd, this);
   }
 
   /** pino calls this with each line (newline included). */
@@ -57,18 +84,22 @@ export class LogDestination {
 
   /**
    * Writes what is waiting. A stdout that was closed under the service
-   * (EPIPE, EBADF) loses the batch: there is nowhere left to say so.
+   * (EPIPE, EBADF), or a reader that stopped reading for GIVE_UP_MS, loses the
+   * batch: there is nowhere left to say so, and the service must go on.
    */
   flushSync(): void {
     if (this.#waiting === 0) return;
     let buffer = Buffer.from(this.#parts.length === 1 ? (this.#parts[0] as string) : this.#parts.join(""));
     this.#parts = [];
     this.#waiting = 0;
+    let giveUpAt: number | undefined;
     while (buffer.length > 0) {
       try {
         buffer = buffer.subarray(writeSync(this.#fd, buffer));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EAGAIN") return;
+        giveUpAt ??= Date.now() + GIVE_UP_MS;
+        if (Date.now() > giveUpAt) return;
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, RETRY_MS);
       }
     }
@@ -79,8 +110,10 @@ export class LogDestination {
     if (this.#ended) return;
     this.flushSync();
     this.#ended = true;
-    clearInterval(this.#timer);
-    process.off("exit", this.#onExit);
-    if (this.#ownsFd) closeSync(this.#fd);
+    live.delete(this.#ref);
+    if (this.#ownsFd) {
+      closeFile.unregister(this);
+      closeSync(this.#fd);
+    }
   }
 }

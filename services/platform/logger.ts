@@ -31,9 +31,12 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { level: (label) => ({ level: label }) },
       ...(options.traceIds === false ? {} : { mixin: traceFields }),
     },
-    options.destination ?? logDestination(),
+    // A silent logger writes nothing: it needs no destination (nor its timer and exit hook).
+    options.destination ?? (options.level === "silent" ? NOWHERE : logDestination()),
   );
 }
+
+const NOWHERE: pino.DestinationStream = { write: () => undefined };
 
 /** Where production lines go: stdout, or `dest`, in batches (services/platform/log-destination.ts). */
 export function logDestination(dest: string | number = 1): LogDestination {
