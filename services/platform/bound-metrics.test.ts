@@ -52,6 +52,7 @@ test("a series is bound once per label set, and a reset zeroes it without unbind
 test("a histogram refuses buckets that do not increase, and a second family of one name", () => {
   const registry = new Registry();
   assert.throws(() => new HistogramFamily("bad_seconds", "Bad.", registry, [0.1, 0.1]), /buckets must increase/);
+  assert.equal(registry.getSingleMetric("bad_seconds"), undefined, "a refused family is not registered");
   new CounterFamily("once_total", "Once.", registry);
   assert.throws(() => new CounterFamily("once_total", "Once.", registry), /already been registered/);
 });

@@ -115,8 +115,9 @@ export class HistogramFamily extends BoundFamily<HistogramSeries> {
   readonly #bounds: readonly number[];
 
   constructor(name: string, help: string, registry: Registry, bounds: readonly number[]) {
-    super(name, help, registry);
+    // Checked before the family registers: a refused one must not stay in the registry.
     if (bounds.some((b, i) => i > 0 && b <= (bounds[i - 1] as number))) throw new Error(`${name}: buckets must increase`);
+    super(name, help, registry);
     this.#bounds = [...bounds];
   }
 

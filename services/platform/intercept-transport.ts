@@ -9,7 +9,8 @@ type Next = Parameters<Interceptor>[0];
 /**
  * A request that carries its call's timeout (Connect's requests do not): the
  * interceptors copy it along when they spread the request, as they copy
- * everything else.
+ * everything else. An interceptor that builds a new request object instead
+ * must copy timeoutMs too, or the call goes without its deadline.
  */
 export interface TimedRequest {
   readonly timeoutMs?: number | undefined;
@@ -25,7 +26,9 @@ export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
  */
 export function interceptTransport(transport: Transport, interceptors: readonly Interceptor[], baseUrl: string): Transport {
   if (interceptors.length === 0) return transport;
-  // Built once: the call's timeout travels on the request (see TimedRequest), not in a closure per call.
+  // Built once (Connect's transports build it per call): the call's timeout travels on the request
+  // (see TimedRequest), not in a closure per call. An interceptor's per-call state belongs in the
+  // function it returns, not in the interceptor's own closure.
   const call: Next = (req) => {
     const timeoutMs = (req as TimedRequest).timeoutMs;
     return req.stream

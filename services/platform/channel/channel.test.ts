@@ -3,7 +3,7 @@
 // the retry budget with every replica down.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { getEventListeners, once } from "node:events";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
@@ -268,6 +268,22 @@ describe("every replica down", () => {
       }
     });
   }
+});
+
+describe("no address yet", () => {
+  test("calls made while the resolver knows no address fail UNAVAILABLE and leave no listener on the caller's signal", async () => {
+    const channel = new Channel({ name: "point", resolver: { dynamic: false, resolve: async () => [] } });
+    // One signal for many calls, as a shared never-aborting signal is.
+    const signal = new AbortController().signal;
+    try {
+      for (let i = 0; i < 5; i++) {
+        await assert.rejects(channel.unary(PointService.method.getUserPoints, signal, 20, undefined, { userId: "x" }), (e: ConnectError) => e.code === Code.Unavailable);
+      }
+      assert.equal(getEventListeners(signal, "abort").length, 0);
+    } finally {
+      channel.close();
+    }
+  });
 });
 
 async function waitFor(condition: () => boolean, withinMs = 5_000): Promise<void> {

@@ -306,8 +306,21 @@ export class Channel implements Transport {
     if (this.#endpoints.size > 0) return;
     const waits: Array<Promise<unknown>> = [this.#resolved];
     if (deadline !== undefined) waits.push(sleep(Math.max(0, deadline - Date.now())));
-    if (signal !== undefined) waits.push(new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true })));
-    await Promise.race(waits).catch(() => undefined);
+    let onAbort: (() => void) | undefined;
+    if (signal !== undefined) {
+      waits.push(
+        new Promise<void>((resolve) => {
+          onAbort = () => resolve();
+          signal.addEventListener("abort", onAbort, { once: true });
+        }),
+      );
+    }
+    try {
+      await Promise.race(waits).catch(() => undefined);
+    } finally {
+      // The caller's signal outlives this wait (it may be one shared by every call): leave no listener on it.
+      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    }
     if (this.#endpoints.size === 0) {
       this.#resolved = this.#resolve();
       this.#resolved.catch(() => undefined);
@@ -374,8 +387,9 @@ export class Channel implements Transport {
         for (const address of wanted) {
           if (!this.#endpoints.has(address)) this.#endpoints.set(address, this.#newEndpoint(address));
         }
-        this.#list = [...this.#endpoints.values()];
       } finally {
+        // Also after a failure part-way: the list must never hold an endpoint the map no longer has.
+        this.#list = [...this.#endpoints.values()];
         this.#resolving = undefined;
       }
     })();
