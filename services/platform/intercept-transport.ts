@@ -39,7 +39,7 @@ export function interceptTransport(transport: Transport, interceptors: readonly 
   const urls = new Map<object, string>();
   const urlOf = (method: UnaryRequest["method"] | StreamRequest["method"]) => {
     let url = urls.get(method);
-    if (url === undefined) urls.set(method, (url = `${baseUrl}/${method.parent.typeName}/${method.name}`));
+    if (url === undefined) urls.set(method, (url = baseUrl + methodPath(method)));
     return url;
   };
   return {
@@ -75,6 +75,15 @@ export function interceptTransport(transport: Transport, interceptors: readonly 
       return run(chain, req) as never;
     },
   };
+}
+
+const paths = new WeakMap<object, string>();
+
+/** The HTTP path of a method, /package.Service/Method, made once per method. */
+export function methodPath(method: { readonly parent: { readonly typeName: string }; readonly name: string }): string {
+  let path = paths.get(method);
+  if (path === undefined) paths.set(method, (path = `/${method.parent.typeName}/${method.name}`));
+  return path;
 }
 
 /** Calls `next`, turning a synchronous throw (an interceptor that is not async) into a rejection. */

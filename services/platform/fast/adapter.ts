@@ -150,17 +150,20 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
       }
       result.then(succeed, fail);
     };
+    // Answered before the body is read: what comes of it is read and dropped.
+    const refuse = (err: unknown) => {
+      fail(err);
+      stream.resume();
+    };
     const receive = () => {
       if (timeout.error !== undefined) {
-        fail(timeout.error);
-        stream.resume();
+        refuse(timeout.error);
         return;
       }
       if (protocol === "connect") {
         const length = Number(headers["content-length"] ?? 0);
         if (length > readMaxBytes) {
-          fail(tooLarge(length, readMaxBytes));
-          stream.resume();
+          refuse(tooLarge(length, readMaxBytes));
           return;
         }
       }
@@ -176,10 +179,6 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
     }
     // As Connect does: the gate runs before the body is read. A gate that decides
     // at once (ours does) lets the call go on without a turn of the microtask queue.
-    const refuse = (err: unknown) => {
-      fail(err);
-      stream.resume();
-    };
     let gated: void | Promise<void>;
     try {
       gated = gate(call.context(call.request(undefined)));

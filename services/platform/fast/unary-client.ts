@@ -20,8 +20,9 @@ import {
 } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { ChannelSession } from "../channel/session.js";
-import { NEVER_ABORTED, run, type TimedRequest } from "../intercept-transport.js";
-import { connectionLost, finish, GRPC_PROTO, tooLarge } from "./unary-response.js";
+import { methodPath, NEVER_ABORTED, run, type TimedRequest } from "../intercept-transport.js";
+import { GRPC_CONTENT_TYPE } from "./grpc-unary.js";
+import { connectionLost, finish, tooLarge } from "./unary-response.js";
 
 export interface LaneTransportOptions {
   /** http://host:port of the replica. */
@@ -38,13 +39,6 @@ type UnaryNext = (req: UnaryRequest) => Promise<UnaryResponse>;
 const { NGHTTP2_CANCEL } = http2.constants;
 const USER_AGENT = "grpc-mesh-lean/1";
 
-const paths = new WeakMap<DescMethodUnary, string>();
-
-function pathOf(method: DescMethodUnary): string {
-  let path = paths.get(method);
-  if (path === undefined) paths.set(method, (path = `/${method.parent.typeName}/${method.name}`));
-  return path;
-}
 
 /** A Transport for one lane of an endpoint: lean unary calls, connect-node for streams. */
 export function createLaneTransport(options: LaneTransportOptions): Transport {
@@ -68,7 +62,7 @@ export function createLaneTransport(options: LaneTransportOptions): Transport {
       contextValues?: ContextValues,
     ): Promise<UnaryResponse<I, O>> {
       let url = urls.get(method);
-      if (url === undefined) urls.set(method, (url = `${options.baseUrl}/${method.parent.typeName}/${method.name}`));
+      if (url === undefined) urls.set(method, (url = options.baseUrl + methodPath(method)));
       const req: UnaryRequest & TimedRequest = {
         stream: false,
         service: method.parent,
@@ -91,7 +85,7 @@ function callUnary(options: LaneTransportOptions, req: UnaryRequest & TimedReque
   const method = req.method as DescMethodUnary;
   const signal = req.signal;
   if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
-  const headers: http2.OutgoingHttpHeaders = { "content-type": GRPC_PROTO, te: "trailers", "user-agent": USER_AGENT };
+  const headers: http2.OutgoingHttpHeaders = { "content-type": GRPC_CONTENT_TYPE, te: "trailers", "user-agent": USER_AGENT };
   req.header.forEach((value, key) => {
     headers[key] = value;
   });
@@ -101,7 +95,7 @@ function callUnary(options: LaneTransportOptions, req: UnaryRequest & TimedReque
     if (timeoutMs > 0) headers["grpc-timeout"] = `${Math.ceil(timeoutMs)}m`;
   }
   const body = envelope(toBinary(method.input, req.message as MessageShape<DescMessage>));
-  const path = pathOf(method);
+  const path = methodPath(method);
   return new Promise<UnaryResponse>((resolve, reject) => {
     let stream: http2.ClientHttp2Stream | undefined;
     let settled = false;

@@ -8,9 +8,9 @@ import { codeFromHttpStatus, findTrailerError } from "@connectrpc/connect/protoc
 import { NotSentError } from "../channel/session.js";
 import { hasConnectionErrorCode } from "../errors.js";
 import { webHeaders } from "./exchange.js";
+import { GRPC_CONTENT_TYPE } from "./grpc-unary.js";
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
-export const GRPC_PROTO = "application/grpc+proto";
 
 /** The response of a closed stream, or the error Connect's gRPC transport would raise for it. */
 export function finish(
@@ -27,7 +27,7 @@ export function finish(
   const status = Number(head[":status"]);
   if (status !== 200) throw new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), webHeaders(head));
   const contentType = head["content-type"] ?? "";
-  if (contentType !== GRPC_PROTO && contentType !== "application/grpc" && !/^application\/grpc(?:\+proto)?(?:;|$)/i.test(contentType)) {
+  if (contentType !== GRPC_CONTENT_TYPE && contentType !== "application/grpc" && !/^application\/grpc(?:\+proto)?(?:;|$)/i.test(contentType)) {
     throw new ConnectError(`unsupported content type ${contentType}`, Code.Unknown);
   }
   // A trailers-only response carries the status in its headers.
