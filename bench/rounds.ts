@@ -3,9 +3,12 @@
 // our server's rate has moved by a third between such runs. Here each round
 // measures every server in turn (echo, pinned as in the suite: server on core
 // 0, h2load on core 1, every call with a 10 s deadline), and the medians are
-// printed at the end.
+// printed at the end. With --clients, the clients of the client suite take
+// turns instead (each on core 1, 32 in flight, against the raw echo server on
+// core 0), and the medians are of their CPU per call.
 //
 //   sh scripts/node.sh bench/rounds.ts [--impls mesh-fast,grpc-js] [--rounds 4] [--in-flight 1,100] [--duration-seconds 6]
+//   sh scripts/node.sh bench/rounds.ts --clients channel-lean,grpc-js [--rounds 4] [--calls 60000]
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -24,6 +27,8 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "4" },
     "in-flight": { type: "string", default: "1,100" },
     "duration-seconds": { type: "string", default: "6" },
+    clients: { type: "string" },
+    calls: { type: "string", default: "60000" },
   },
 });
 const impls = args.impls.split(",");
@@ -40,6 +45,24 @@ await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p"
 type Point = { rps: number; p50: number; p99: number; cpuUs: number };
 const seen = new Map<string, Point[]>();
 try {
+  if (args.clients !== undefined) await clientRounds(args.clients.split(","));
+  else await serverRounds();
+} finally {
+  rmSync(compiledDir, { recursive: true, force: true });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+console.log("\nmedians");
+for (const [key, points] of seen) {
+  console.log(
+    `${key.padEnd(20)} ${fmt(median(points.map((p) => p.rps)))} req/s  p50 ${fmt(median(points.map((p) => p.p50)))} ms  p99 ${fmt(median(points.map((p) => p.p99)))} ms  ${fmt(median(points.map((p) => p.cpuUs)))} us/req`,
+  );
+}
+
+async function serverRounds(): Promise<void> {
   for (let round = 1; round <= Number(args.rounds); round++) {
     for (const impl of impls) {
       const child = spawnRole({ role: "roles/unary-server.ts", args: ["--impl", impl, "--handler", "echo"], core: serverCore, compiledDir });
@@ -59,17 +82,34 @@ try {
       await child.stop();
     }
   }
-} finally {
-  rmSync(compiledDir, { recursive: true, force: true });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-console.log("\nmedians");
-for (const [key, points] of seen) {
-  console.log(
-    `${key.padEnd(20)} ${fmt(median(points.map((p) => p.rps)))} req/s  p50 ${fmt(median(points.map((p) => p.p50)))} ms  p99 ${fmt(median(points.map((p) => p.p99)))} ms  ${fmt(median(points.map((p) => p.cpuUs)))} us/req`,
-  );
+/** The client suite's clients in turns against one raw echo server: CPU per call (process CPU / calls), and latency. */
+async function clientRounds(clients: string[]): Promise<void> {
+  const server = spawnRole({ role: "roles/unary-server.ts", args: ["--impl", "raw-http2", "--handler", "echo"], core: serverCore, compiledDir });
+  try {
+    const { port } = await server.next<{ type: "ready"; port: number }>("ready");
+    for (let round = 1; round <= Number(args.rounds); round++) {
+      for (const client of clients) {
+        const child = spawnRole({
+          role: "roles/client.ts",
+          args: ["--client", client, "--port", String(port), "--calls", args.calls, "--inflight", "32", "--sessions", "2"],
+          core: loadCore,
+          compiledDir,
+        });
+        try {
+          await child.next("warm");
+          child.send({ type: "go" });
+          const r = await child.next<{ type: "result"; calls: number; seconds: number; cpuUsPerCall: number; p50Ms: number; p99Ms: number }>("result");
+          const point = { rps: r.calls / r.seconds, p50: r.p50Ms, p99: r.p99Ms, cpuUs: r.cpuUsPerCall };
+          seen.set(client, [...(seen.get(client) ?? []), point]);
+          console.log(`round ${round} ${client.padEnd(16)} ${fmt(point.cpuUs)} us CPU/call  ${fmt(point.rps)} calls/s  p50 ${fmt(point.p50)} ms  load ${loadavg()[0]!.toFixed(2)}`);
+        } finally {
+          await child.stop();
+        }
+      }
+    }
+  } finally {
+    await server.stop();
+  }
 }

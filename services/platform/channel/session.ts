@@ -4,6 +4,13 @@
 // connect-node's gRPC transport runs its calls on.
 import * as http2 from "node:http2";
 
+/**
+ * Request headers in Node's flat form, [name, value, name, value, ...], with
+ * :method and :path among them (Node adds :scheme and :authority). Node
+ * validates them as they are, where an object is first copied into another.
+ */
+export type FlatHeaders = string[];
+
 export type SessionState = "idle" | "connecting" | "ready" | "closed";
 
 export interface SessionOptions {
@@ -84,50 +91,55 @@ export class ChannelSession {
     return limit === undefined || limit === 0 ? 100 : Math.min(limit, 1_000_000);
   }
 
-  /** Opens a stream; connects first when needed. Rejects with NotSentError when no stream could be started. */
+  /**
+   * Opens a stream; connects first when needed. Rejects with NotSentError when
+   * no stream could be started, and with Node's own error for headers HTTP/2 refuses.
+   */
   async request(
     method: string,
     path: string,
     headers: http2.OutgoingHttpHeaders,
     options: Omit<http2.ClientSessionRequestOptions, "signal">,
   ): Promise<http2.ClientHttp2Stream> {
-    return this.#open(await this.#ready(), method, path, headers, options);
+    return this.#open(await this.#ready(), { ...headers, ":method": method, ":path": path }, options);
+  }
+
+  /** As request(), with the headers in Node's flat form (see FlatHeaders). */
+  async requestFlat(headers: FlatHeaders, options: Omit<http2.ClientSessionRequestOptions, "signal">): Promise<http2.ClientHttp2Stream> {
+    return this.#open(await this.#ready(), headers, options);
   }
 
   /**
    * Opens a stream at once when the connection is up, without the promise and
-   * the turn of the microtask queue of request(); undefined when it must
-   * connect first (then call request()). Throws NotSentError as request() rejects.
+   * the turn of the microtask queue of requestFlat(); undefined when it must
+   * connect first (then call requestFlat()). Throws NotSentError as requestFlat() rejects.
    */
-  requestNow(
-    method: string,
-    path: string,
-    headers: http2.OutgoingHttpHeaders,
-    options: Omit<http2.ClientSessionRequestOptions, "signal">,
-  ): http2.ClientHttp2Stream | undefined {
+  requestNow(headers: FlatHeaders, options: Omit<http2.ClientSessionRequestOptions, "signal">): http2.ClientHttp2Stream | undefined {
     const current = this.#session;
     if (current === undefined || current.closed || current.destroyed) return undefined;
-    return this.#open(current, method, path, headers, options);
+    return this.#open(current, headers, options);
   }
 
   #open(
     session: http2.ClientHttp2Session,
-    method: string,
-    path: string,
-    headers: http2.OutgoingHttpHeaders,
+    headers: http2.OutgoingHttpHeaders | FlatHeaders,
     options: Omit<http2.ClientSessionRequestOptions, "signal">,
   ): http2.ClientHttp2Stream {
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = session.request({ ...headers, ":method": method, ":path": path }, options);
+      // Node's types know only the object form; request() takes both.
+      stream = session.request(headers as http2.OutgoingHttpHeaders, options);
     } catch (err) {
+      // Headers HTTP/2 forbids (a connection header, a duplicate content-type): the caller's
+      // mistake, not the connection's, which stays for the next call.
+      if (!session.closed && !session.destroyed) throw err;
       // GOAWAY or destroyed between the check and the request: nothing was sent.
       this.#drop(session);
       throw new NotSentError("the connection closed before the call started", { cause: err });
     }
-    this.#active++;
-    clearTimeout(this.#idle);
-    stream.once("close", () => {
+    if (this.#active++ === 0) clearTimeout(this.#idle);
+    // "close" comes once: on() spares the wrapper once() makes per stream.
+    stream.on("close", () => {
       this.#active--;
       if (this.#active === 0) this.#armIdle(session);
     });

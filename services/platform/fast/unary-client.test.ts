@@ -39,6 +39,9 @@ before(async () => {
           ctx.responseHeader.set("x-answer", "42");
           ctx.responseTrailer.set("x-trailer", "done");
           return { userId: req.userId, points: 1n };
+        case "agent":
+          seen.set(key, [ctx.requestHeader.get("user-agent"), ctx.requestHeader.get("grpc-timeout"), ctx.requestHeader.get("te")]);
+          return { userId: req.userId, points: 1n };
         case "details":
           throw invalidArgument([{ field: "user_id", description: "is not a user" }]);
         case "timeout":
@@ -79,6 +82,33 @@ test("answers, with request metadata in and response headers and trailers out", 
   assert.equal(seen.get("m1"), "hello");
   assert.equal(header?.get("x-answer"), "42");
   assert.equal(trailer?.get("x-trailer"), "done");
+});
+
+test("a header the caller sets replaces the client's own (user-agent, te), and the call's deadline replaces a grpc-timeout header", async () => {
+  await client.getUserPoints({ userId: "agent:default" });
+  assert.deepEqual(seen.get("default"), ["grpc-mesh-lean/1", null, "trailers"]);
+  await client.getUserPoints({ userId: "agent:own" }, { headers: { "user-agent": "probe/2", te: "trailers" } });
+  assert.deepEqual(seen.get("own"), ["probe/2", null, "trailers"]);
+  await client.getUserPoints({ userId: "agent:header-timeout" }, { headers: { "grpc-timeout": "99S" } });
+  assert.deepEqual(seen.get("header-timeout"), ["grpc-mesh-lean/1", "99S", "trailers"]);
+  await client.getUserPoints({ userId: "agent:both" }, { headers: { "grpc-timeout": "99S" }, timeoutMs: 5_000 });
+  const [, sent] = seen.get("both") as [string, string, string];
+  assert.match(sent, /^\d+m$/, `one grpc-timeout, the call's own, in milliseconds: ${sent}`);
+  assert.ok(Number(sent.slice(0, -1)) <= 5_000);
+});
+
+test("a header HTTP/2 forbids fails that call with INTERNAL, without a retry, and leaves the connection to the next call", async () => {
+  await client.getUserPoints({ userId: "before" });
+  const before = channel.stats().endpoints[0]?.openSessions;
+  const err = await client.getUserPoints({ userId: "bad" }, { headers: { connection: "keep-alive" } }).then(
+    () => assert.fail("expected an error"),
+    (e: unknown) => ConnectError.from(e),
+  );
+  assert.equal(err.code, Code.Internal);
+  assert.match(err.rawMessage, /connection/i);
+  assert.equal(wasNotSent(err), false);
+  assert.equal((await client.getUserPoints({ userId: "after" })).points, 7n);
+  assert.equal(channel.stats().endpoints[0]?.openSessions, before);
 });
 
 test("errors arrive with their code, message and details", async () => {

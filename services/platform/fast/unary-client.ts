@@ -19,7 +19,7 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import type { ChannelSession } from "../channel/session.js";
+import { NotSentError, type ChannelSession, type FlatHeaders } from "../channel/session.js";
 import { methodPath, NEVER_ABORTED, run, type TimedRequest } from "../intercept-transport.js";
 import { GRPC_CONTENT_TYPE } from "./grpc-unary.js";
 import { connectionLost, finish, tooLarge } from "./unary-response.js";
@@ -38,6 +38,12 @@ type UnaryNext = (req: UnaryRequest) => Promise<UnaryResponse>;
 
 const { NGHTTP2_CANCEL } = http2.constants;
 const USER_AGENT = "grpc-mesh-lean/1";
+/** Where callUnary's own headers' values sit in its flat list. */
+const OWN_HEADERS: ReadonlyMap<string, number> = new Map([
+  ["content-type", 5],
+  ["te", 7],
+  ["user-agent", 9],
+]);
 
 
 /** A Transport for one lane of an endpoint: lean unary calls, connect-node for streams. */
@@ -82,108 +88,156 @@ export function createLaneTransport(options: LaneTransportOptions): Transport {
 }
 
 function callUnary(options: LaneTransportOptions, req: UnaryRequest & TimedRequest): Promise<UnaryResponse> {
-  const method = req.method as DescMethodUnary;
   const signal = req.signal;
   if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
-  const headers: http2.OutgoingHttpHeaders = { "content-type": GRPC_CONTENT_TYPE, te: "trailers", "user-agent": USER_AGENT };
-  req.header.forEach((value, key) => {
-    headers[key] = value;
-  });
+  const method = req.method as DescMethodUnary;
+  const headers: FlatHeaders = [":method", "POST", ":path", methodPath(method), "content-type", GRPC_CONTENT_TYPE, "te", "trailers", "user-agent", USER_AGENT];
   const timeoutMs = req.timeoutMs;
-  if (timeoutMs !== undefined) {
-    // Connect's rule: a timeout of 0 or less disables the deadline (the channel refuses those earlier).
-    if (timeoutMs > 0) headers["grpc-timeout"] = `${Math.ceil(timeoutMs)}m`;
-  }
+  // Connect's rule: a timeout of 0 or less disables the deadline (the channel refuses those earlier).
+  const deadline = timeoutMs !== undefined && timeoutMs > 0 ? `${Math.ceil(timeoutMs)}m` : undefined;
+  req.header.forEach((value, key) => {
+    // The caller's value replaces ours, as it would in a headers object (a flat list would send both).
+    const ours = OWN_HEADERS.get(key);
+    if (ours !== undefined) headers[ours] = value;
+    else if (key !== "grpc-timeout" || deadline === undefined) headers.push(key, value);
+  });
+  if (deadline !== undefined) headers.push("grpc-timeout", deadline);
   const body = envelope(toBinary(method.input, req.message as MessageShape<DescMessage>));
-  const path = methodPath(method);
   return new Promise<UnaryResponse>((resolve, reject) => {
-    let stream: http2.ClientHttp2Stream | undefined;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const settle = (err: ConnectError | undefined, res?: UnaryResponse) => {
-      if (settled) return;
-      settled = true;
-      if (timer !== undefined) clearTimeout(timer);
-      if (listening) signal.removeEventListener("abort", onAbort);
-      if (err === undefined) resolve(res as UnaryResponse);
-      else {
-        reject(err);
-        if (stream !== undefined && !stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
-      }
-    };
-    const onAbort = () => settle(ConnectError.from(signal.reason, Code.Canceled));
-    // A call without a signal of its own has one that never aborts: nothing to listen for.
-    const listening = signal !== NEVER_ABORTED;
-    if (listening) signal.addEventListener("abort", onAbort, { once: true });
+    const call = new LeanCall(req, options.readMaxBytes, resolve, reject);
     if (timeoutMs !== undefined && timeoutMs > 0) {
       // The server enforces grpc-timeout; this timer is the backstop for one that does not answer. A
       // millisecond late, so that when a handler passes on its own remaining time the inbound deadline
       // (ending the handler with DEADLINE_EXCEEDED) fires before the outbound one (a failed branch).
-      timer = setTimeout(() => settle(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs + 1);
+      call.timer = setTimeout(onDeadline, timeoutMs + 1, call);
     }
-    const start = (s: http2.ClientHttp2Stream) => {
-      stream = s;
-      if (settled) {
-        s.close(NGHTTP2_CANCEL);
-        return;
-      }
-      readResponse(s, req, options.readMaxBytes, settle);
-      s.end(body);
-    };
-    const notStarted = (err: unknown) =>
-      settle(new ConnectError(`cannot start the call: ${(err as Error).message}`, Code.Unavailable, undefined, undefined, err));
     // On a connection that is up, the stream starts now; otherwise once it has connected.
     let now: http2.ClientHttp2Stream | undefined;
     try {
-      now = options.session.requestNow("POST", path, headers, {});
+      now = options.session.requestNow(headers, {});
     } catch (err) {
-      notStarted(err);
+      call.notStarted(err);
       return;
     }
-    if (now !== undefined) start(now);
-    else options.session.request("POST", path, headers, {}).then(start, notStarted);
+    if (now !== undefined) call.start(now, body);
+    else
+      options.session.requestFlat(headers, {}).then(
+        (stream) => call.start(stream, body),
+        (err: unknown) => call.notStarted(err),
+      );
   });
 }
 
-function readResponse(
-  stream: http2.ClientHttp2Stream,
-  req: UnaryRequest,
-  readMaxBytes: number,
-  settle: (err: ConnectError | undefined, res?: UnaryResponse) => void,
-): void {
-  let head: http2.IncomingHttpHeaders | undefined;
-  let trailers: http2.IncomingHttpHeaders | undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  stream.once("response", (h) => {
-    head = h;
-  });
-  stream.on("data", (chunk: Buffer) => {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size > readMaxBytes + 5) settle(tooLarge(size - 5, readMaxBytes));
-  });
-  stream.once("trailers", (t) => {
-    trailers = t;
-  });
-  let streamError: Error | undefined;
-  stream.on("error", (err: Error) => {
-    // Reported on close, with the reset code; kept as the cause (GOAWAY: the call was not processed).
-    streamError = err;
-  });
-  const connection = stream.session;
-  stream.once("close", () => {
-    // A connection that ended without an error (the peer's socket closed, e.g. its process died)
-    // cancels its streams with no error at all: give them one, the same for every stream it took.
-    if (streamError === undefined && connection !== undefined && connection.destroyed) streamError = connectionLost(connection);
-    try {
-      settle(undefined, finish(stream, req, readMaxBytes, head, trailers, chunks, size, streamError));
-    } catch (err) {
-      settle(ConnectError.from(err, Code.Internal));
+const kCall = Symbol("lean unary call");
+type CallStream = http2.ClientHttp2Stream & { [kCall]: LeanCall };
+
+/**
+ * One call in flight: its state, and what its stream reports. The stream's
+ * listeners are shared functions that find the call on the stream (a closure
+ * per listener and call would be garbage the moment the call ends).
+ */
+class LeanCall {
+  stream: http2.ClientHttp2Stream | undefined = undefined;
+  /** The connection the stream was opened on (a closed stream no longer says). */
+  connection: http2.Http2Session | undefined = undefined;
+  settled = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+  head: http2.IncomingHttpHeaders | undefined = undefined;
+  trailers: http2.IncomingHttpHeaders | undefined = undefined;
+  readonly chunks: Buffer[] = [];
+  size = 0;
+  streamError: Error | undefined = undefined;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly req: UnaryRequest,
+    readonly readMaxBytes: number,
+    readonly resolve: (res: UnaryResponse) => void,
+    readonly reject: (err: ConnectError) => void,
+  ) {
+    const signal = req.signal;
+    // A call without a signal of its own has one that never aborts: nothing to listen for.
+    if (signal !== NEVER_ABORTED) {
+      this.#onAbort = () => this.settle(ConnectError.from(signal.reason, Code.Canceled));
+      signal.addEventListener("abort", this.#onAbort, { once: true });
     }
-  });
+  }
+
+  start(stream: http2.ClientHttp2Stream, body: Buffer): void {
+    this.stream = stream;
+    if (this.settled) {
+      stream.close(NGHTTP2_CANCEL);
+      return;
+    }
+    this.connection = stream.session;
+    (stream as CallStream)[kCall] = this;
+    // "response", "trailers" and "close" come once each: on() spares the wrapper once() makes.
+    stream.on("response", onResponse);
+    stream.on("data", onData);
+    stream.on("trailers", onTrailers);
+    stream.on("error", onError);
+    stream.on("close", onClose);
+    stream.end(body);
+  }
+
+  notStarted(err: unknown): void {
+    // No connection: UNAVAILABLE, and the NotSentError cause lets the channel retry. Anything else
+    // is the request itself (headers HTTP/2 refuses), which would fail anywhere: INTERNAL, as gRPC says.
+    const code = err instanceof NotSentError ? Code.Unavailable : Code.Internal;
+    this.settle(new ConnectError(`cannot start the call: ${(err as Error).message}`, code, undefined, undefined, err));
+  }
+
+  settle(err: ConnectError | undefined, res?: UnaryResponse): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.#onAbort !== undefined) this.req.signal.removeEventListener("abort", this.#onAbort);
+    if (err === undefined) {
+      this.resolve(res as UnaryResponse);
+      return;
+    }
+    this.reject(err);
+    const stream = this.stream;
+    if (stream !== undefined && !stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+  }
 }
 
+function onDeadline(call: LeanCall): void {
+  call.settle(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+}
+
+function onResponse(this: CallStream, head: http2.IncomingHttpHeaders): void {
+  this[kCall].head = head;
+}
+
+function onData(this: CallStream, chunk: Buffer): void {
+  const call = this[kCall];
+  call.chunks.push(chunk);
+  call.size += chunk.length;
+  if (call.size > call.readMaxBytes + 5) call.settle(tooLarge(call.size - 5, call.readMaxBytes));
+}
+
+function onTrailers(this: CallStream, trailers: http2.IncomingHttpHeaders): void {
+  this[kCall].trailers = trailers;
+}
+
+function onError(this: CallStream, err: Error): void {
+  // Reported on close, with the reset code; kept as the cause (GOAWAY: the call was not processed).
+  this[kCall].streamError = err;
+}
+
+function onClose(this: CallStream): void {
+  const call = this[kCall];
+  // A connection that ended without an error (the peer's socket closed, e.g. its process died)
+  // cancels its streams with no error at all: give them one, the same for every stream it took.
+  const connection = call.connection;
+  if (call.streamError === undefined && connection !== undefined && connection.destroyed) call.streamError = connectionLost(connection);
+  try {
+    call.settle(undefined, finish(this, call.req, call.readMaxBytes, call.head, call.trailers, call.chunks, call.size, call.streamError));
+  } catch (err) {
+    call.settle(ConnectError.from(err, Code.Internal));
+  }
+}
 
 function envelope(message: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(5 + message.length);
