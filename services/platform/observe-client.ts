@@ -20,7 +20,7 @@ export interface ClientInterceptorOptions {
  */
 export function createClientInterceptor(options: ClientInterceptorOptions): Interceptor {
   const { metrics, tracer } = options;
-  return (next) => async (req) => {
+  return (next) => (req) => {
     const started = performance.now();
     const m = metrics.forMethod(req.method);
     m.started();
@@ -34,18 +34,27 @@ export function createClientInterceptor(options: ClientInterceptorOptions): Inte
     };
     if (req.stream) req = { ...req, message: countMessages(req.message, m.sent) };
     else m.sent();
+    // then() rather than an async function: one promise less on every call.
+    let pending: ReturnType<typeof next>;
     try {
-      const res = await next(req);
-      if (!res.stream) {
-        m.received();
-        finish(undefined);
-        return res;
-      }
-      return { ...res, message: observeStream(res.message, m.received, finish) };
+      pending = next(req);
     } catch (err) {
-      const e = ConnectError.from(err);
-      finish(e.code, e);
-      throw err;
+      pending = Promise.reject(err);
     }
+    return pending.then(
+      (res) => {
+        if (!res.stream) {
+          m.received();
+          finish(undefined);
+          return res;
+        }
+        return { ...res, message: observeStream(res.message, m.received, finish) };
+      },
+      (err: unknown) => {
+        const e = ConnectError.from(err);
+        finish(e.code, e);
+        throw err;
+      },
+    );
   };
 }

@@ -174,12 +174,12 @@ export class Channel implements Transport {
     // Made on the first failure: most calls succeed at once.
     let tried: Set<Endpoint> | undefined;
     const hedge = (this.#options.hedgeDelayMs ?? 0) > 0 && method.idempotency === Idempotency.NO_SIDE_EFFECTS;
-    const send = (endpoint: Endpoint, attemptSignal: AbortSignal | undefined) =>
-      this.#attempt(endpoint, (t) => t.unary(method, attemptSignal, this.#remaining(deadline), header, input, contextValues));
     for (let attempt = 1; ; ) {
       const endpoint = this.#pick(tried);
       try {
-        const res = hedge ? await this.#hedged(endpoint, (tried ??= new Set()), send, signal) : await send(endpoint, signal);
+        const res = hedge
+          ? await this.#hedged(endpoint, (tried ??= new Set()), (e, s) => this.#attempt(e, (t) => t.unary(method, s, this.#remaining(deadline), header, input, contextValues)), signal)
+          : await this.#attemptUnary(endpoint, method, signal, deadline, header, input, contextValues);
         this.#budget.onSuccess();
         return res;
       } catch (e) {
@@ -271,6 +271,37 @@ export class Channel implements Transport {
     }
   }
 
+  /** #attempt for the common unary call, without the closures a call of #attempt makes. */
+  #attemptUnary<I extends DescMessage, O extends DescMessage>(
+    endpoint: Endpoint,
+    method: DescMethodUnary<I, O>,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+    header: ConstructorParameters<typeof Headers>[0] | undefined,
+    input: MessageInitShape<I>,
+    contextValues: ContextValues | undefined,
+  ): Promise<UnaryResponse<I, O>> {
+    endpoint.inFlight++;
+    endpoint.picks++;
+    let pending: Promise<UnaryResponse<I, O>>;
+    try {
+      pending = endpoint.pickTransport().unary(method, signal, this.#remaining(deadline), header, input, contextValues);
+    } catch (e) {
+      pending = Promise.reject(e);
+    }
+    return pending.then(
+      (res) => {
+        endpoint.inFlight--;
+        endpoint.recordSuccess();
+        return res;
+      },
+      (e: unknown) => {
+        endpoint.inFlight--;
+        throw this.#attemptFailed(endpoint, e);
+      },
+    );
+  }
+
   async #attempt<R>(endpoint: Endpoint, call: (transport: Transport) => Promise<R>): Promise<R> {
     endpoint.inFlight++;
     endpoint.picks++;
@@ -279,13 +310,18 @@ export class Channel implements Transport {
       endpoint.recordSuccess();
       return res;
     } catch (e) {
-      // connect-node reports TLS failures as INTERNAL; like gRPC, the channel says UNAVAILABLE.
-      const err = isTlsFailure(e) ? new ConnectError(`TLS with ${endpoint.address} failed`, Code.Unavailable, undefined, undefined, e) : e;
-      endpoint.recordFailure(ConnectError.from(err));
-      throw err;
+      throw this.#attemptFailed(endpoint, e);
     } finally {
       endpoint.inFlight--;
     }
+  }
+
+  /** Records a failed attempt on its replica; returns the error to raise. */
+  #attemptFailed(endpoint: Endpoint, e: unknown): unknown {
+    // connect-node reports TLS failures as INTERNAL; like gRPC, the channel says UNAVAILABLE.
+    const err = isTlsFailure(e) ? new ConnectError(`TLS with ${endpoint.address} failed`, Code.Unavailable, undefined, undefined, e) : e;
+    endpoint.recordFailure(ConnectError.from(err));
+    return err;
   }
 
   #deadline(timeoutMs: number | undefined): number | undefined {
