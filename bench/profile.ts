@@ -4,14 +4,18 @@
 // unary or layers suite runs it, compiled, on core 0) under h2load (core 1).
 // A client (--client): as the client suite runs it (core 1), 60,000 calls at
 // 32 in flight against the raw echo server (core 0). The .cpuprofile file
-// opens in Chrome DevTools (Performance) for the call tree.
+// opens in Chrome DevTools (Performance) for the call tree. --allocations runs
+// V8's sampling heap profiler instead and prints the bytes allocated per call
+// by function, freed ones included (bench/lib/allocations.ts).
 //
 //   sh scripts/node.sh bench/profile.ts [--impl mesh-fast|mesh-connect|grpc-js|raw-http2 | --layer fast|fast+log|...
 //                                        | --client channel-lean|grpc-js|...] [--in-flight 100] [--duration-seconds 8] [--top 40]
+//                                        [--allocations]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ALLOCATIONS_ENV, allocationsByFunction } from "./lib/allocations.js";
 import { spawnRole } from "./lib/children.js";
 import { getUserRequestFrame } from "./lib/fixtures.js";
 import { h2load, run } from "./lib/h2load.js";
@@ -27,6 +31,7 @@ const { values: args } = parseArgs({
     "in-flight": { type: "string", default: "100" },
     "duration-seconds": { type: "string", default: "8" },
     top: { type: "string", default: "40" },
+    allocations: { type: "boolean", default: false },
   },
 });
 const [serverCore, loadCore] = canPin() ? ["0", "1"] : [undefined, undefined];
@@ -35,39 +40,51 @@ mkdirSync(join(root, ".cache"), { recursive: true });
 const compiledDir = mkdtempSync(join(root, ".cache", "bench-profile-"));
 const profileDir = mkdtempSync(join(root, ".cache", "cpu-profile-"));
 await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json"), "--outDir", compiledDir, "--sourceMap", "false"]);
+// Either V8's CPU profiler (flags of the profiled process) or its sampling heap profiler (the role starts it).
+const allocationsFile = join(profileDir, "allocations.heapprofile");
+const profiling = args.allocations
+  ? { nodeFlags: [], env: { ...process.env, [ALLOCATIONS_ENV]: allocationsFile } }
+  : { nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`], env: process.env };
 try {
-  const file = args.client === undefined ? await profileServer() : await profileClient(args.client);
-  for (const [share, where] of topSelfTime(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, Number(args.top))) {
-    console.log(`${(share * 100).toFixed(1).padStart(5)}%  ${where}`);
+  const { file, calls } = args.client === undefined ? await profileServer() : await profileClient(args.client);
+  if (args.allocations) {
+    const { total, rows } = allocationsByFunction(JSON.parse(readFileSync(allocationsFile, "utf8")));
+    console.log(`${fmt(total / calls)} bytes allocated per call`);
+    for (const [bytes, where] of rows.slice(0, Number(args.top))) console.log(`${fmt(bytes / calls).padStart(7)} B  ${where}`);
+    console.log(`profile: ${allocationsFile} (opens in Chrome DevTools, Memory)`);
+  } else {
+    for (const [share, where] of topSelfTime(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, Number(args.top))) {
+      console.log(`${(share * 100).toFixed(1).padStart(5)}%  ${where}`);
+    }
+    console.log(`profile: ${file}`);
   }
-  console.log(`profile: ${file}`);
 } finally {
   rmSync(compiledDir, { recursive: true, force: true });
 }
 
-async function profileServer(): Promise<string> {
+async function profileServer(): Promise<{ file: string; calls: number }> {
   const [role, roleArgs] = args.layer === undefined ? ["roles/unary-server.ts", ["--impl", args.impl, "--handler", "echo"]] : ["roles/layer-server.ts", ["--layer", args.layer]];
-  const child = spawnRole({ role, args: roleArgs, core: serverCore, compiledDir, nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] });
+  const child = spawnRole({ role, args: roleArgs, core: serverCore, compiledDir, ...profiling });
   const { port } = await child.next<{ type: "ready"; port: number }>("ready");
   const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
   const r = await h2load({ url, body: getUserRequestFrame(), inFlight: Number(args["in-flight"]), durationS: Number(args["duration-seconds"]), core: loadCore, grpcTimeout: CLIENT_DEADLINE });
   // The profile is written when the process exits.
   await child.stop();
   console.log(`${args.layer ?? args.impl}: ${fmt(r.rps)} req/s under the profiler (it slows the server), p50 ${fmt(r.p50)} ms`);
-  return join(profileDir, readdirSync(profileDir)[0] as string);
+  return { file: join(profileDir, readdirSync(profileDir)[0] as string), calls: r.requests };
 }
 
-async function profileClient(client: string): Promise<string> {
+async function profileClient(client: string): Promise<{ file: string; calls: number }> {
+  const calls = 60_000;
   const server = spawnRole({ role: "roles/unary-server.ts", args: ["--impl", "raw-http2", "--handler", "echo"], core: serverCore, compiledDir });
   try {
     const { port } = await server.next<{ type: "ready"; port: number }>("ready");
-    const calls = 60_000;
     const child = spawnRole({
       role: "roles/client.ts",
       args: ["--client", client, "--port", String(port), "--calls", String(calls), "--inflight", "32", "--sessions", "2"],
       core: loadCore,
       compiledDir,
-      nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+      ...profiling,
     });
     await child.next("warm");
     child.send({ type: "go" });
@@ -77,7 +94,7 @@ async function profileClient(client: string): Promise<string> {
   } finally {
     await server.stop();
   }
-  return join(profileDir, readdirSync(profileDir)[0] as string);
+  return { file: join(profileDir, readdirSync(profileDir)[0] as string), calls };
 }
 
 interface CpuProfile {

@@ -18,6 +18,7 @@ import { createLogger, logDestination } from "../../services/platform/logger.js"
 import { createObservability } from "../../services/platform/observability.js";
 import { createServer } from "../../services/platform/server.js";
 import { serveStreamsFirst } from "../../services/platform/stream-routing.js";
+import { sampleAllocations } from "../lib/allocations.js";
 import { onMessage, reply } from "../lib/children.js";
 import { benchServerConfig, ECHO_USER } from "../lib/fixtures.js";
 
@@ -56,9 +57,11 @@ if (layer === "server" || layer === "connect") {
   port = (h2.address() as { port: number }).port;
   stop = () => new Promise<void>((resolve) => h2.close(() => resolve()));
 }
+const stopSampling = await sampleAllocations();
 reply({ type: "ready", port });
 onMessage(async (m) => {
   if (m.type === "stop") {
+    await stopSampling();
     await stop();
     process.disconnect();
   }

@@ -30,6 +30,7 @@ import { createObservability } from "../../services/platform/observability.js";
 import { createServer } from "../../services/platform/server.js";
 import type { UserDatabase } from "../../services/user/schema.js";
 import { createUserService } from "../../services/user/service.js";
+import { sampleAllocations } from "../lib/allocations.js";
 import { onMessage, reply } from "../lib/children.js";
 import { benchServerConfig, databaseConfig, ECHO_USER } from "../lib/fixtures.js";
 
@@ -56,10 +57,12 @@ if (kind === "getuser") {
 let calls = 0;
 let errors = 0;
 const { port, stop, countErrors } = await start();
+const stopSampling = await sampleAllocations();
 reply({ type: "ready", port });
 onMessage(async (m) => {
   if (m.type === "stats") reply({ type: "stats", calls, errors: errors + (await countErrors()) });
   if (m.type === "stop") {
+    await stopSampling();
     await stop();
     await closeDatabase();
     process.disconnect();
