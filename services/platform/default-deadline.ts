@@ -27,8 +27,11 @@ export function withDefaultDeadline<S extends DescService>(
     const fn = methods[method.localName];
     if (typeof fn !== "function") continue;
     const bound = fn.bind(impl);
+    // A call with a deadline (every call the fast path serves has one) goes straight to the handler.
     wrapped[method.localName] =
-      method.methodKind === "unary" ? (req, ctx) => runWithDeadline(ctx, defaultDeadlineMs, (c) => bound(req, c)) : bound;
+      method.methodKind === "unary"
+        ? (req, ctx) => (ctx.timeoutMs() !== undefined ? bound(req, ctx) : runWithDeadline(ctx, defaultDeadlineMs, (c) => bound(req, c)))
+        : bound;
   }
   return wrapped as Partial<ServiceImpl<S>>;
 }
