@@ -1,9 +1,7 @@
 // A Kysely instance over PostgreSQL (node-postgres pool) or, with no URL, over
 // an embedded PGlite database: the same migrations and queries run on both.
 import { mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect, sql, type LogEvent } from "kysely";
-import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
 import type { Logger } from "./logger.js";
 import { preparedStatements } from "./prepared-statements.js";
@@ -110,6 +108,8 @@ function quoteIdentifier(name: string): string {
 }
 
 async function openPglite<DB>(config: DatabaseConfig, logger: Logger, hooks: DatabaseHooks): Promise<Database<DB>> {
+  // Loaded only here: a service on PostgreSQL never needs PGlite's code in memory.
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([import("@electric-sql/pglite"), import("kysely-pglite-dialect")]);
   if (config.dataDir !== undefined) mkdirSync(config.dataDir, { recursive: true });
   const pglite = config.dataDir === undefined ? new PGlite() : new PGlite(config.dataDir);
   await pglite.waitReady;
