@@ -1,11 +1,11 @@
 // Memory of the four services as production runs them (compiled JavaScript,
-// `node dist/services/<service>/main.js`, on PostgreSQL, seeded): resident set
-// at idle, over a soak of GetUserStatistics (the user service fanning out to
-// point and department) of --soak-seconds, sampled (the growth is the last
-// sample against the first one after the first tenth of the soak, its
-// warm-up), then after a hot read at 100 in flight.
+// `node dist/services/<service>/main.js` with the image's NODE_OPTIONS, on
+// PostgreSQL, seeded): resident set at idle, over a soak of GetUserStatistics
+// (the user service fanning out to point and department) of --soak-seconds,
+// sampled (the growth is the last sample against the first one after the
+// first tenth of the soak, its warm-up), then after a hot read at 100 in flight.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -27,6 +27,8 @@ import type { Row } from "../lib/results.js";
 import { fmt, mib } from "../lib/stats.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** The V8 flags the production image starts the services with (its ENV NODE_OPTIONS line). */
+const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(ROOT, "Dockerfile"), "utf8"))?.[1] ?? "";
 const SERVICES = ["user", "point", "department", "beer"] as const;
 type Service = (typeof SERVICES)[number];
 
@@ -136,6 +138,7 @@ function startService(ctx: BenchContext, out: string, service: Service, ports: R
   const p = service.toUpperCase();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
+    NODE_OPTIONS: IMAGE_NODE_OPTIONS,
     [`${p}_HOST`]: "127.0.0.1",
     [`${p}_PORT`]: String(ports[service]),
     [`${p}_HTTP_PORT`]: "-1",
