@@ -109,7 +109,8 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
     });
     // Without an error listener, a reset with an error code would throw.
     stream.on("error", ignore);
-    stream.once("close", () => call.cancel());
+    // "close" comes once: on() spares the wrapper once() makes.
+    stream.on("close", () => call.cancel());
 
     const fail = (err: unknown) => {
       const error = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);

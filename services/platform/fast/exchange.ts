@@ -30,7 +30,8 @@ export function send(x: Exchange, status: number, head: http2.OutgoingHttpHeader
       if (trailers === undefined) stream.respond(head);
       else {
         stream.respond(head, { waitForTrailers: true });
-        stream.once("wantTrailers", () => sendTrailers(stream, trailers));
+        stateOf(stream).trailers = trailers;
+        stream.on("wantTrailers", onWantTrailers);
       }
     }
     if (body === undefined) stream.end();
@@ -41,11 +42,12 @@ export function send(x: Exchange, status: number, head: http2.OutgoingHttpHeader
   }
 }
 
-function sendTrailers(stream: http2.ServerHttp2Stream, trailers: http2.OutgoingHttpHeaders): void {
+/** Sends the trailers send() left on the stream, when Node asks for them (once per stream). */
+function onWantTrailers(this: StatefulStream): void {
   try {
-    stream.sendTrailers(trailers);
+    this.sendTrailers(this[kState]?.trailers ?? {});
   } catch {
-    abandon(stream);
+    abandon(this);
   }
 }
 
@@ -187,27 +189,55 @@ export interface BodyReader {
   readonly done: (err: Error | undefined, body: Buffer) => void;
 }
 
-/** Reads the whole request body (usually one chunk), checking limits as it arrives. */
+/** What a stream's shared listeners need: the body read so far, or the trailers to send. */
+interface StreamState {
+  reader?: BodyReader;
+  chunks?: Buffer[];
+  size?: number;
+  failed?: boolean;
+  trailers?: http2.OutgoingHttpHeaders;
+}
+const kState = Symbol("fast-path stream state");
+type StatefulStream = http2.ServerHttp2Stream & { [kState]?: StreamState };
+
+function stateOf(stream: http2.ServerHttp2Stream): StreamState {
+  return ((stream as StatefulStream)[kState] ??= {});
+}
+
+/**
+ * Reads the whole request body (usually one chunk), checking limits as it
+ * arrives. The listeners are shared functions that keep their state on the
+ * stream: closures per call would be garbage the moment the call is answered.
+ */
 export function readBody(stream: http2.ServerHttp2Stream, reader: BodyReader): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let failed = false;
-  const onData = (chunk: Buffer) => {
-    if (failed) return;
-    chunks.push(chunk);
-    size += chunk.length;
-    const err = reader.check(size, chunks);
-    if (err !== undefined) {
-      failed = true;
-      reader.done(err, EMPTY);
-    }
-  };
-  stream.on("data", onData);
-  stream.once("end", () => {
-    stream.off("data", onData);
-    if (failed) return;
-    reader.done(undefined, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-  });
+  const state = stateOf(stream);
+  state.reader = reader;
+  state.chunks = [];
+  state.size = 0;
+  state.failed = false;
+  stream.on("data", onBodyData);
+  // "end" comes once: on() spares the wrapper once() makes.
+  stream.on("end", onBodyEnd);
+}
+
+function onBodyData(this: StatefulStream, chunk: Buffer): void {
+  const state = this[kState] as Required<StreamState>;
+  if (state.failed) return;
+  state.chunks.push(chunk);
+  state.size += chunk.length;
+  const err = state.reader.check(state.size, state.chunks);
+  if (err !== undefined) {
+    state.failed = true;
+    state.reader.done(err, EMPTY);
+  }
+}
+
+function onBodyEnd(this: StatefulStream): void {
+  const state = this[kState] as Required<StreamState>;
+  this.off("data", onBodyData);
+  if (state.failed) return;
+  const chunks = state.chunks;
+  state.reader.done(undefined, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, state.size));
 }
 
 const EMPTY = Buffer.alloc(0);
