@@ -5,7 +5,8 @@
 import { isIP } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions, type HandlerContext, type Interceptor, type Transport } from "@connectrpc/connect";
-import { Channel, type ChannelEvents, type ChannelStats } from "./channel/channel.js";
+import { Channel } from "./channel/channel.js";
+import type { ChannelEvents, ChannelStats } from "./channel/options.js";
 import type { ChannelConfig } from "./channel/config.js";
 import { resolverFor } from "./channel/resolver.js";
 import type { TlsConnectOptions } from "./channel/session.js";

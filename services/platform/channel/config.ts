@@ -1,6 +1,6 @@
 // Channel settings from the environment, shared by every service that calls others.
 import type { EnvReader } from "../config.js";
-import type { BalancingPolicy } from "./channel.js";
+import type { BalancingPolicy } from "./options.js";
 
 export interface ChannelConfig {
   /** HTTP/2 connections per replica. */
