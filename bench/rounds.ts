@@ -7,7 +7,12 @@
 // turns instead (each on core 1, 32 in flight, against the raw echo server on
 // core 0), and the medians are of their CPU per call.
 //
+// With --node-flags, each server runs once per set of Node flags (sets
+// separated by ";", an empty set for Node's defaults), so that V8 flags are
+// compared side by side as well.
+//
 //   sh scripts/node.sh bench/rounds.ts [--impls mesh-fast,grpc-js] [--rounds 4] [--in-flight 1,100] [--duration-seconds 6]
+//   sh scripts/node.sh bench/rounds.ts --impls mesh-fast --in-flight 100 --node-flags=";--optimize-for-size --no-maglev"
 //   sh scripts/node.sh bench/rounds.ts --clients channel-lean,grpc-js [--rounds 4] [--calls 60000]
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -29,9 +34,11 @@ const { values: args } = parseArgs({
     "duration-seconds": { type: "string", default: "6" },
     clients: { type: "string" },
     calls: { type: "string", default: "60000" },
+    "node-flags": { type: "string", default: "" },
   },
 });
 const impls = args.impls.split(",");
+const flagSets = args["node-flags"].split(";").map((set) => set.trim());
 const levels = args["in-flight"].split(",").map(Number);
 const durationS = Number(args["duration-seconds"]);
 const [serverCore, loadCore] = canPin() ? ["0", "1"] : [undefined, undefined];
@@ -65,21 +72,25 @@ for (const [key, points] of seen) {
 async function serverRounds(): Promise<void> {
   for (let round = 1; round <= Number(args.rounds); round++) {
     for (const impl of impls) {
-      const child = spawnRole({ role: "roles/unary-server.ts", args: ["--impl", impl, "--handler", "echo"], core: serverCore, compiledDir });
-      const { port } = await child.next<{ type: "ready"; port: number }>("ready");
-      const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
-      await h2load({ url, body: getUserRequestFrame(), inFlight: 100, durationS: 2, core: loadCore, grpcTimeout: CLIENT_DEADLINE });
-      const line: string[] = [];
-      for (const inFlight of levels) {
-        const cpu = processCpuMicros(child.pid);
-        const r = await h2load({ url, body: getUserRequestFrame(), inFlight, durationS, core: loadCore, grpcTimeout: CLIENT_DEADLINE });
-        const point = { rps: r.rps, p50: r.p50, p99: r.p99, cpuUs: (processCpuMicros(child.pid) - cpu) / Math.max(1, r.requests) };
-        const key = `${impl} ${inFlight}`;
-        seen.set(key, [...(seen.get(key) ?? []), point]);
-        line.push(`${inFlight} in flight ${fmt(point.rps)} req/s p50 ${fmt(point.p50)} p99 ${fmt(point.p99)} ms ${fmt(point.cpuUs)} us/req`);
+      for (const flags of flagSets) {
+        const name = flags === "" ? impl : `${impl} [${flags}]`;
+        const nodeFlags = flags === "" ? [] : flags.split(/\s+/);
+        const child = spawnRole({ role: "roles/unary-server.ts", args: ["--impl", impl, "--handler", "echo"], core: serverCore, compiledDir, nodeFlags });
+        const { port } = await child.next<{ type: "ready"; port: number }>("ready");
+        const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
+        await h2load({ url, body: getUserRequestFrame(), inFlight: 100, durationS: 2, core: loadCore, grpcTimeout: CLIENT_DEADLINE });
+        const line: string[] = [];
+        for (const inFlight of levels) {
+          const cpu = processCpuMicros(child.pid);
+          const r = await h2load({ url, body: getUserRequestFrame(), inFlight, durationS, core: loadCore, grpcTimeout: CLIENT_DEADLINE });
+          const point = { rps: r.rps, p50: r.p50, p99: r.p99, cpuUs: (processCpuMicros(child.pid) - cpu) / Math.max(1, r.requests) };
+          const key = `${name} ${inFlight}`;
+          seen.set(key, [...(seen.get(key) ?? []), point]);
+          line.push(`${inFlight} in flight ${fmt(point.rps)} req/s p50 ${fmt(point.p50)} p99 ${fmt(point.p99)} ms ${fmt(point.cpuUs)} us/req`);
+        }
+        console.log(`round ${round} ${name.padEnd(12)} ${line.join("   ")}  load ${loadavg()[0]!.toFixed(2)}`);
+        await child.stop();
       }
-      console.log(`round ${round} ${impl.padEnd(12)} ${line.join("   ")}  load ${loadavg()[0]!.toFixed(2)}`);
-      await child.stop();
     }
   }
 }
