@@ -161,9 +161,9 @@ interface Exit {
   readonly signal: NodeJS.Signals | null;
 }
 
-function spawnNode(args: readonly string[], env: NodeJS.ProcessEnv): { child: ChildProcess; exit: Promise<Exit> } {
+function spawnNode(args: readonly string[], env: NodeJS.ProcessEnv, typescript = true): { child: ChildProcess; exit: Promise<Exit> } {
   // Own process group: a stuck mesh can be killed whole, and only it.
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(process.execPath, typescript ? ["--import", "tsx", ...args] : args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const exit = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   killOnExit.add(child);
   void exit.then(() => killOnExit.delete(child));
@@ -206,6 +206,11 @@ export interface MeshOptions {
   readonly databaseUrlFor?: (service: ServiceName, url: string) => string | undefined;
   /** More environment for every service (AUTH_JWT_SECRET here replaces the harness's own). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * startServices only: run `node <bundleDir>/<service>.cjs` (scripts/bundle.ts), as the image does,
+   * instead of the TypeScript sources.
+   */
+  readonly bundleDir?: string;
 }
 
 /** How the suite gets tokens for a mesh whose AUTH_JWT_SECRET it chose. */
@@ -344,7 +349,8 @@ export interface ServiceSet extends MeshAuth {
  * environment start.ts gives them (SEED=true, each told where its peers
  * listen): for tests that stop and restart one service, which start.ts
  * does not allow (it stops the whole mesh when one service exits).
- * Readiness is the caller's to wait for (health checks).
+ * Readiness is the caller's to wait for (health checks). With `bundleDir`
+ * they run from the bundles the image runs.
  */
 export async function startServices(options: MeshOptions = {}): Promise<ServiceSet> {
   const database = await createFreshDatabase();
@@ -355,7 +361,8 @@ export async function startServices(options: MeshOptions = {}): Promise<ServiceS
   const log = new MeshLog();
   const running = new Map<ServiceName, { child: ChildProcess; exit: Promise<Exit> }>();
   const spawnService = (service: ServiceName): ServiceProcess => {
-    const started = spawnNode([`services/${service}/main.ts`], env);
+    const bundle = options.bundleDir;
+    const started = bundle === undefined ? spawnNode([`services/${service}/main.ts`], env) : spawnNode([join(bundle, `${service}.cjs`)], env, false);
     log.attach(`[${service}]`, started.child);
     running.set(service, started);
     return { pid: started.child.pid!, exit: started.exit };

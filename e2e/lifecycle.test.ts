@@ -3,7 +3,11 @@
 // service exits it stops the whole mesh), so here the four services are
 // started as separate processes one by one, with the environment start.ts
 // gives them (harness.ts startServices); the rest of the suite runs on start.ts.
+// They run from the bundles the image runs (scripts/bundle.ts, `node
+// dist/<service>.cjs`), so this suite is also the proof that the bundles work.
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as beerPb from "../gen/mesh/beer/v1/beer_pb.js";
@@ -15,7 +19,8 @@ import { probe, PROBE_EXIT } from "./checks.js";
 import { healthClient, holdReflectionStream, rawClient, rawUnary, waitServing, watchHealth, type grpc } from "./grpc-js.js";
 import { startServices, type ServiceSet } from "./harness.js";
 import { fullMethod, REF, SERVICE_NAMES, type ServiceName } from "./mesh-facts.js";
-import { describeRun, run, spawnLive, suiteTools, toolTimes } from "./tools.js";
+import { bundle } from "../scripts/bundle.js";
+import { describeRun, REPO_ROOT, run, spawnLive, suiteTools, toolTimes } from "./tools.js";
 import { assertItSupportReport } from "./tours.js";
 
 const READY_MS = 180_000;
@@ -24,19 +29,24 @@ const tools = suiteTools();
 if (tools !== undefined) {
   let mesh: ServiceSet;
   let anyFailed = false;
+  let bundleDir: string | undefined;
   const address = (service: ServiceName) => `127.0.0.1:${mesh.endpoints[service].grpcPort}`;
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
   before(
     async () => {
+      // Inside the project, so that the bundles find the packages they leave outside (pg, ...) in node_modules.
+      mkdirSync(join(REPO_ROOT, ".cache"), { recursive: true });
+      bundleDir = mkdtempSync(join(REPO_ROOT, ".cache", "e2e-bundle-"));
+      await bundle(bundleDir, SERVICE_NAMES);
       const started = performance.now();
-      mesh = await startServices();
+      mesh = await startServices({ bundleDir });
       try {
         await Promise.all(SERVICE_NAMES.map((s) => waitServing(address(s), READY_MS)));
       } catch (err) {
         throw new Error(`${(err as Error).message}\nlogs: ${mesh.logPath}\n${mesh.logTail()}`);
       }
-      console.log(`four service processes SERVING in ${seconds(performance.now() - started)} (database ${mesh.database.name}, logs ${mesh.logPath})`);
+      console.log(`four service processes (bundles) SERVING in ${seconds(performance.now() - started)} (database ${mesh.database.name}, logs ${mesh.logPath})`);
     },
     { timeout: READY_MS + 60_000 },
   );
@@ -48,6 +58,7 @@ if (tools !== undefined) {
   after(
     async () => {
       await mesh?.stop(anyFailed);
+      if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true });
       if (anyFailed) console.log(`logs kept in ${mesh?.logPath}`);
       console.log(`tool time in lifecycle.test.ts:\n${toolTimes()}`);
     },

@@ -1,4 +1,4 @@
-// `node dist/scripts/migrate.js <service>` (or `npm run migrate -- <service>`):
+// `node dist/migrate.cjs <service>` in the image (or `npm run migrate -- <service>`):
 // applies a service's migrations and exits, for a Kubernetes init container or
 // a release job. It reads the same environment as the service itself.
 import type { Migration } from "kysely";
@@ -18,21 +18,26 @@ const MIGRATIONS: Record<ServiceName, Readonly<Record<string, Migration>>> = {
   beer: beerMigrations,
 };
 
-const service = process.argv[2] as ServiceName | undefined;
-if (service === undefined || !SERVICE_NAMES.includes(service)) {
-  console.error(`usage: migrate <${SERVICE_NAMES.join("|")}>`);
-  process.exitCode = 2;
-} else {
-  const config = loadConfig(process.env, (reader) => readServiceConfig(service, reader));
-  const logger = createLogger({ service, level: config.logLevel });
+async function main(service: string | undefined): Promise<number> {
+  if (service === undefined || !SERVICE_NAMES.includes(service as ServiceName)) {
+    console.error(`usage: migrate <${SERVICE_NAMES.join("|")}>`);
+    return 2;
+  }
+  const name = service as ServiceName;
+  const config = loadConfig(process.env, (reader) => readServiceConfig(name, reader));
+  const logger = createLogger({ service: name, level: config.logLevel });
   const database = await openDatabase(config.database, logger);
   try {
-    await migrateToLatest(database, MIGRATIONS[service], logger);
+    await migrateToLatest(database, MIGRATIONS[name], logger);
     logger.info("migrations up to date");
+    return 0;
   } catch (err) {
     logger.error({ err }, "migration failed");
-    process.exitCode = 1;
+    return 1;
   } finally {
     await database.close();
   }
 }
+
+// No top-level await: the image runs this file bundled as CommonJS.
+void main(process.argv[2]).then((code) => (process.exitCode = code));

@@ -1,6 +1,6 @@
-// Memory of the four services as production runs them (compiled JavaScript,
-// `node dist/services/<service>/main.js` with the image's NODE_OPTIONS, on
-// PostgreSQL, seeded): resident set at idle, over a soak of GetUserStatistics
+// Memory of the four services as production runs them (the image's bundles,
+// `node dist/<service>.cjs` with the image's NODE_OPTIONS, on PostgreSQL,
+// seeded): resident set at idle, over a soak of GetUserStatistics
 // (the user service fanning out to point and department) of --soak-seconds,
 // sampled (the growth is the last sample against the first one after the
 // first tenth of the soak, its warm-up), then after a hot read at 100 in flight.
@@ -18,10 +18,11 @@ import { GetDepartmentRequestSchema } from "../../gen/mesh/department/v1/departm
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
 import { GetUserPointsRequestSchema } from "../../gen/mesh/point/v1/point_pb.js";
 import { GetUserRequestSchema, GetUserStatisticsRequestSchema } from "../../gen/mesh/user/v1/user_pb.js";
+import { bundle } from "../../scripts/bundle.js";
 import { REFERENCE_DEPARTMENTS } from "../../services/platform/reference-data.js";
 import type { BenchContext, Suite } from "../lib/context.js";
 import { GEORGE_ID } from "../lib/fixtures.js";
-import { h2load, run } from "../lib/h2load.js";
+import { h2load } from "../lib/h2load.js";
 import { memoryOf } from "../lib/machine.js";
 import type { Row } from "../lib/results.js";
 import { fmt, mib } from "../lib/stats.js";
@@ -41,14 +42,12 @@ const HOT_READS: Record<Service, { path: string; body: Uint8Array }> = {
 
 export const memorySuite: Suite = async (ctx) => {
   const rows: Row[] = [];
-  // Inside the project (.cache/ is ignored by git), so imports find node_modules and "type": "module".
-  const own = ctx.compiledDir === undefined ? (mkdirSync(join(ROOT, ".cache"), { recursive: true }), mkdtempSync(join(ROOT, ".cache", "bench-dist-"))) : undefined;
-  const out = ctx.compiledDir ?? (own as string);
+  // Inside the project (.cache/ is ignored by git), so the bundles find what they leave outside (pg, ...) in node_modules.
+  mkdirSync(join(ROOT, ".cache"), { recursive: true });
+  const out = mkdtempSync(join(ROOT, ".cache", "bench-bundles-"));
   try {
-    if (own !== undefined) {
-      ctx.log("compiling the services (tsc -p tsconfig.build.json) to run them as production does");
-      await run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json"), "--outDir", own]);
-    }
+    ctx.log("bundling the services (scripts/bundle.ts) to run them as the image does");
+    await bundle(out, SERVICES);
     const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const))) as Record<Service, number>;
     const children = SERVICES.map((service) => startService(ctx, out, service, ports));
     try {
@@ -81,7 +80,7 @@ export const memorySuite: Suite = async (ctx) => {
       await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.once("exit", resolve)))));
     }
   } finally {
-    if (own !== undefined) rmSync(own, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
   }
   return rows;
 };
@@ -153,7 +152,7 @@ function startService(ctx: BenchContext, out: string, service: Service, ports: R
     // The soak runs the fan-out at full speed: no cap may refuse it.
     MAX_CONCURRENT_RPCS: "0",
   };
-  const main = join(out, "services", service, "main.js");
+  const main = join(out, `${service}.cjs`);
   const [command, args] = ctx.serverCore === undefined ? [process.execPath, [main]] : ["taskset", ["-c", ctx.serverCore, process.execPath, main]];
   // Logs (a line per call) go nowhere: the terminal would cost more than the service.
   return spawn(command, args, { cwd: out, env, stdio: ["ignore", "ignore", "inherit"] });

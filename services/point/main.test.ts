@@ -1,20 +1,41 @@
 // The point service run as a process, the way main.ts starts it, with an OTLP
 // endpoint set: its spans reach the endpoint over HTTP/protobuf, with the
 // PostgreSQL query spans on PostgreSQL (proof that telemetry starts before pg
-// loads), and SIGTERM flushes them before the process exits.
+// loads), and SIGTERM flushes them before the process exits. The same again
+// for the bundle the image runs (scripts/bundle.ts): pg stays outside it, so
+// the instrumentation still sees it load.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { PointService } from "../../gen/mesh/point/v1/point_pb.js";
+import { bundle } from "../../scripts/bundle.js";
 import { REFERENCE_USERS } from "../platform/reference-data.js";
 import { grpcTransport, usingPostgres } from "../testing/harness.js";
 import { parseMetrics, value } from "../testing/metrics-text.js";
 
 test("main.ts with OTEL_EXPORTER_OTLP_ENDPOINT: spans exported on SIGTERM, metrics on the admin port", async () => {
+  await runPointMain([...process.execArgv, "services/point/main.ts"], "source");
+});
+
+test("dist/point.cjs, the bundle, with OTEL_EXPORTER_OTLP_ENDPOINT: the same spans, pg's among them, and metrics", async () => {
+  // Inside the project, so that the bundle finds the packages it leaves outside (pg, the tracing SDK) in node_modules.
+  mkdirSync(".cache", { recursive: true });
+  const dir = mkdtempSync(join(".cache", "point-bundle-"));
+  try {
+    const [file] = await bundle(join(process.cwd(), dir), ["point"]);
+    await runPointMain([file!], "bundle");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function runPointMain(command: string[], label: string): Promise<void> {
   const bodies: Array<{ path: string; type: string; body: Buffer }> = [];
   const sink = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -25,8 +46,8 @@ test("main.ts with OTEL_EXPORTER_OTLP_ENDPOINT: spans exported on SIGTERM, metri
     });
   });
   await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
-  const schema = `test_point_main_${process.pid}`;
-  const child = spawn(process.execPath, [...process.execArgv, "services/point/main.ts"], {
+  const schema = `test_point_main_${label}_${process.pid}`;
+  const child = spawn(process.execPath, command, {
     env: {
       PATH: process.env.PATH,
       POINT_HOST: "127.0.0.1",
@@ -86,4 +107,4 @@ test("main.ts with OTEL_EXPORTER_OTLP_ENDPOINT: spans exported on SIGTERM, metri
       await admin.close();
     }
   }
-});
+}

@@ -1,0 +1,75 @@
+// `npm run bundle`: each service (and the migrate command) as one CommonJS file
+// under dist/, as the image runs them: `node dist/user.cjs`, `node dist/migrate.cjs user`.
+//
+// Why one file: a service started from tsc's output loads about 760 modules,
+// and Node keeps every module's source text, its module record and the
+// import namespace of every builtin it imports (an ESM import of node:http
+// reads http's lazy getters and so loads Node's whole fetch implementation).
+// The bundle loads one file and takes about 12 MiB off an idle service's
+// resident set (docs/benchmarks/README.md, Memory). It is not minified, so
+// stack traces stay readable.
+//
+// Left outside, and loaded from node_modules at run time:
+// - pg: the tracing SDK's pg instrumentation patches it as `require` loads it,
+//   which it cannot do to a copy inside the bundle;
+// - the tracing SDK, and PGlite with its Kysely dialect: loaded only when
+//   tracing is on, or when no DATABASE_URL is set.
+import { build } from "esbuild";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** What `node dist/<name>.cjs` runs. */
+export const ENTRY_POINTS = {
+  user: "services/user/main.ts",
+  point: "services/point/main.ts",
+  department: "services/department/main.ts",
+  beer: "services/beer/main.ts",
+  migrate: "scripts/migrate.ts",
+} as const;
+
+export type BundleName = keyof typeof ENTRY_POINTS;
+
+export const EXTERNAL = [
+  "pg",
+  "pg-native",
+  "@electric-sql/pglite",
+  "kysely-pglite-dialect",
+  "@opentelemetry/sdk-node",
+  "@opentelemetry/instrumentation-pg",
+  "@opentelemetry/resources",
+];
+
+/**
+ * Writes `<outDir>/<name>.cjs` for every entry point. outDir must lie inside
+ * the project (or another folder whose node_modules holds the externals).
+ */
+export async function bundle(outDir: string, names: readonly BundleName[] = Object.keys(ENTRY_POINTS) as BundleName[]): Promise<string[]> {
+  mkdirSync(outDir, { recursive: true });
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: Object.fromEntries(names.map((name) => [name, ENTRY_POINTS[name]])),
+    outdir: outDir,
+    outExtension: { ".js": ".cjs" },
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node22",
+    external: EXTERNAL,
+    // Readable code for readable stack traces. Licence comments (/*! */, @license) stay in the file; the image
+    // keeps the packages' own LICENSE files in node_modules.
+    minify: false,
+    legalComments: "eof",
+    logLevel: "silent",
+  });
+  for (const warning of result.warnings) console.warn(`bundle: ${warning.text} (${warning.location?.file ?? "?"}:${warning.location?.line ?? "?"})`);
+  return names.map((name) => join(outDir, `${name}.cjs`));
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const outDir = join(ROOT, process.argv[2] ?? "dist");
+  const files = await bundle(outDir);
+  console.log(`bundled ${files.map((f) => f.slice(ROOT.length)).join(", ")}`);
+}
