@@ -87,7 +87,7 @@ export const memorySuite: Suite = async (ctx) => {
 
 async function soak(ctx: BenchContext, ports: Record<Service, number>, children: ChildProcess[]): Promise<Row[]> {
   const quiet = await ctx.quiet();
-  const samples: number[][] = SERVICES.map(() => []);
+  const samples: Array<Array<{ rss: number; private: number }>> = SERVICES.map(() => []);
   const every = Math.min(30, Math.max(1, ctx.soakS / 20)) * 1000;
   ctx.log(`soak: GetUserStatistics at 10 in flight for ${ctx.soakS} s, RSS sampled every ${every / 1000} s`);
   const load = h2load({
@@ -104,16 +104,23 @@ async function soak(ctx: BenchContext, ports: Record<Service, number>, children:
   while (!done) {
     await Promise.race([sleep(every), load.catch(() => undefined)]);
     if (done) break;
-    children.forEach((c, i) => samples[i]?.push(memoryOf(c.pid ?? -1).rss));
+    children.forEach((c, i) => samples[i]?.push(memoryOf(c.pid ?? -1)));
   }
   const r = await load;
   const seconds = (performance.now() - started) / 1000;
   return SERVICES.map((service, i) => {
-    const s = samples[i] ?? [];
-    const base = s[Math.min(s.length - 1, Math.floor(s.length / 10))] ?? Number.NaN;
+    const all = samples[i] ?? [];
+    const s = all.map((m) => m.rss);
+    const at = Math.min(s.length - 1, Math.floor(s.length / 10));
+    const base = s[at] ?? Number.NaN;
     const last = s[s.length - 1] ?? Number.NaN;
     const growth = (last - base) / base;
-    ctx.log(`${service.padEnd(10)} soak        RSS ${fmt(mib(base))} -> ${fmt(mib(last))} MiB (${fmt(growth * 100)}%), max ${fmt(mib(Math.max(...s)))} MiB over ${fmt(seconds)} s`);
+    // Private (anonymous) memory apart: RSS also counts the node binary's code pages as they are first run.
+    const privateBase = all[at]?.private ?? Number.NaN;
+    const privateLast = all[all.length - 1]?.private ?? Number.NaN;
+    ctx.log(
+      `${service.padEnd(10)} soak        RSS ${fmt(mib(base))} -> ${fmt(mib(last))} MiB (${fmt(growth * 100)}%), max ${fmt(mib(Math.max(...s)))} MiB over ${fmt(seconds)} s; private ${fmt(mib(privateBase))} -> ${fmt(mib(privateLast))} MiB`,
+    );
     return {
       case: `${service} soak`,
       figures: {
@@ -126,6 +133,8 @@ async function soak(ctx: BenchContext, ports: Record<Service, number>, children:
         rssEndMiB: mib(last),
         rssMaxMiB: mib(Math.max(...s)),
         growthPct: growth * 100,
+        privateStartMiB: mib(privateBase),
+        privateEndMiB: mib(privateLast),
         samples: s.length,
       },
       quiet,
