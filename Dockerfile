@@ -2,7 +2,7 @@
 # One image for the four services; the command picks one:
 #   node dist/<user|point|department|beer>.cjs   (the default CMD runs the user service)
 #   node dist/migrate.cjs <service>               (apply migrations and exit)
-# Each is one bundled file (scripts/bundle.ts): about 12 MiB less resident than the same code as 760 modules.
+# Each is one bundled file (scripts/bundle.ts): 13-15 MiB less resident than the same code as 760 modules.
 # Base: node:24-alpine. No dependency has a native addon (pg, PGlite's WebAssembly, pino are pure
 # JavaScript), so musl costs nothing, and the slim Debian base (~190 MB before our files) would leave
 # little of the 250 MB budget. Pin the bases by digest in production: --build-arg NODE_IMAGE=node:24-alpine@sha256:...

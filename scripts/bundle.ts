@@ -5,8 +5,8 @@
 // and Node keeps every module's source text, its module record and the
 // import namespace of every builtin it imports (an ESM import of node:http
 // reads http's lazy getters and so loads Node's whole fetch implementation).
-// The bundle loads one file and takes about 12 MiB off an idle service's
-// resident set (docs/benchmarks/README.md, Memory). It is not minified, so
+// The bundle loads one file and takes 13-15 MiB off a service's resident
+// set (docs/benchmarks/README.md, Memory). It is not minified, so
 // stack traces stay readable.
 //
 // Left outside, and loaded from node_modules at run time:
@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** What `node dist/<name>.cjs` runs. */
-export const ENTRY_POINTS = {
+const ENTRY_POINTS = {
   user: "services/user/main.ts",
   point: "services/point/main.ts",
   department: "services/department/main.ts",
@@ -32,7 +32,7 @@ export const ENTRY_POINTS = {
 
 export type BundleName = keyof typeof ENTRY_POINTS;
 
-export const EXTERNAL = [
+const EXTERNAL = [
   "pg",
   "pg-native",
   "@electric-sql/pglite",
