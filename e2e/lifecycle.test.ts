@@ -6,8 +6,7 @@
 // They run from the bundles the image runs (scripts/bundle.ts, `node
 // dist/<service>.cjs`), so this suite is also the proof that the bundles work.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { after, afterEach, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as beerPb from "../gen/mesh/beer/v1/beer_pb.js";
@@ -19,8 +18,8 @@ import { probe, PROBE_EXIT } from "./checks.js";
 import { healthClient, holdReflectionStream, rawClient, rawUnary, waitServing, watchHealth, type grpc } from "./grpc-js.js";
 import { startServices, type ServiceSet } from "./harness.js";
 import { fullMethod, REF, SERVICE_NAMES, type ServiceName } from "./mesh-facts.js";
-import { bundle } from "../scripts/bundle.js";
-import { describeRun, REPO_ROOT, run, spawnLive, suiteTools, toolTimes } from "./tools.js";
+import { bundle, tempBundleDir } from "../scripts/bundle.js";
+import { describeRun, run, spawnLive, suiteTools, toolTimes } from "./tools.js";
 import { assertItSupportReport } from "./tours.js";
 
 const READY_MS = 180_000;
@@ -35,9 +34,7 @@ if (tools !== undefined) {
 
   before(
     async () => {
-      // Inside the project, so that the bundles find the packages they leave outside (pg, ...) in node_modules.
-      mkdirSync(join(REPO_ROOT, ".cache"), { recursive: true });
-      bundleDir = mkdtempSync(join(REPO_ROOT, ".cache", "e2e-bundle-"));
+      bundleDir = tempBundleDir("e2e-bundle");
       await bundle(bundleDir, SERVICE_NAMES);
       const started = performance.now();
       mesh = await startServices({ bundleDir });

@@ -15,7 +15,7 @@
 // - the tracing SDK, and PGlite with its Kysely dialect: loaded only when
 //   tracing is on, or when no DATABASE_URL is set.
 import { build } from "esbuild";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -41,6 +41,16 @@ const EXTERNAL = [
   "@opentelemetry/instrumentation-pg",
   "@opentelemetry/resources",
 ];
+
+/**
+ * A new folder for bundles that tests and benchmarks build and remove: inside
+ * the project (.cache/, ignored by git), so that the bundles find the packages
+ * they leave outside in node_modules.
+ */
+export function tempBundleDir(prefix: string): string {
+  mkdirSync(join(ROOT, ".cache"), { recursive: true });
+  return mkdtempSync(join(ROOT, ".cache", `${prefix}-`));
+}
 
 /**
  * Writes `<outDir>/<name>.cjs` for every entry point. outDir must lie inside

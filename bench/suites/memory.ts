@@ -5,7 +5,7 @@
 // sampled (the growth is the last sample against the first one after the
 // first tenth of the soak, its warm-up), then after a hot read at 100 in flight.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -18,7 +18,7 @@ import { GetDepartmentRequestSchema } from "../../gen/mesh/department/v1/departm
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
 import { GetUserPointsRequestSchema } from "../../gen/mesh/point/v1/point_pb.js";
 import { GetUserRequestSchema, GetUserStatisticsRequestSchema } from "../../gen/mesh/user/v1/user_pb.js";
-import { bundle } from "../../scripts/bundle.js";
+import { bundle, tempBundleDir } from "../../scripts/bundle.js";
 import { REFERENCE_DEPARTMENTS } from "../../services/platform/reference-data.js";
 import type { BenchContext, Suite } from "../lib/context.js";
 import { GEORGE_ID } from "../lib/fixtures.js";
@@ -42,9 +42,7 @@ const HOT_READS: Record<Service, { path: string; body: Uint8Array }> = {
 
 export const memorySuite: Suite = async (ctx) => {
   const rows: Row[] = [];
-  // Inside the project (.cache/ is ignored by git), so the bundles find what they leave outside (pg, ...) in node_modules.
-  mkdirSync(join(ROOT, ".cache"), { recursive: true });
-  const out = mkdtempSync(join(ROOT, ".cache", "bench-bundles-"));
+  const out = tempBundleDir("bench-bundles");
   try {
     ctx.log("bundling the services (scripts/bundle.ts) to run them as the image does");
     await bundle(out, SERVICES);

@@ -6,15 +6,14 @@
 // the instrumentation still sees it load.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { PointService } from "../../gen/mesh/point/v1/point_pb.js";
-import { bundle } from "../../scripts/bundle.js";
+import { bundle, tempBundleDir } from "../../scripts/bundle.js";
 import { REFERENCE_USERS } from "../platform/reference-data.js";
 import { grpcTransport, usingPostgres } from "../testing/harness.js";
 import { parseMetrics, value } from "../testing/metrics-text.js";
@@ -24,11 +23,9 @@ test("main.ts with OTEL_EXPORTER_OTLP_ENDPOINT: spans exported on SIGTERM, metri
 });
 
 test("dist/point.cjs, the bundle, with OTEL_EXPORTER_OTLP_ENDPOINT: the same spans, pg's among them, and metrics", async () => {
-  // Inside the project, so that the bundle finds the packages it leaves outside (pg, the tracing SDK) in node_modules.
-  mkdirSync(".cache", { recursive: true });
-  const dir = mkdtempSync(join(".cache", "point-bundle-"));
+  const dir = tempBundleDir("point-bundle");
   try {
-    const [file] = await bundle(join(process.cwd(), dir), ["point"]);
+    const [file] = await bundle(dir, ["point"]);
     await runPointMain([file!], "bundle");
   } finally {
     rmSync(dir, { recursive: true, force: true });
