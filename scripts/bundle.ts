@@ -6,8 +6,12 @@
 // import namespace of every builtin it imports (an ESM import of node:http
 // reads http's lazy getters and so loads Node's whole fetch implementation).
 // The bundle loads one file and takes 13-15 MiB off a service's resident
-// set (docs/benchmarks/README.md, Memory). It is not minified, so
-// stack traces stay readable.
+// set (docs/benchmarks/README.md, Memory). Two more things take about 3 MiB:
+// - Connect's Headers are services/platform/headers.ts, not the global class
+//   whose first use loads Node's fetch implementation (undici);
+// - whitespace and syntax are minified (V8 keeps the source text of the whole
+//   file: 1.6 MB becomes 1.0 MB), but not names, so stack traces still name
+//   every function.
 //
 // Left outside, and loaded from node_modules at run time:
 // - pg: the tracing SDK's pg instrumentation patches it as `require` loads it,
@@ -56,11 +60,19 @@ export function tempBundleDir(prefix: string): string {
  * Writes `<outDir>/<name>.cjs` for every entry point. outDir must lie inside
  * the project (or another folder whose node_modules holds the externals).
  */
-export async function bundle(outDir: string, names: readonly BundleName[] = Object.keys(ENTRY_POINTS) as BundleName[]): Promise<string[]> {
+export function bundle(outDir: string, names: readonly BundleName[] = Object.keys(ENTRY_POINTS) as BundleName[]): Promise<string[]> {
+  return bundleEntries(outDir, Object.fromEntries(names.map((name) => [name, ENTRY_POINTS[name]])));
+}
+
+/**
+ * As bundle(), for any entry points (name -> path from the project's root), built the same way: the
+ * conformance run bundles its server under test with it, to test what the image runs.
+ */
+export async function bundleEntries(outDir: string, entries: Record<string, string>): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: Object.fromEntries(names.map((name) => [name, ENTRY_POINTS[name]])),
+    entryPoints: entries,
     outdir: outDir,
     outExtension: { ".js": ".cjs" },
     bundle: true,
@@ -68,18 +80,30 @@ export async function bundle(outDir: string, names: readonly BundleName[] = Obje
     format: "cjs",
     target: "node22",
     external: EXTERNAL,
-    // Readable code for readable stack traces. Licence comments (/*! */, @license) stay in the file; the image
-    // keeps the packages' own LICENSE files in node_modules.
-    minify: false,
+    // Every free `Headers` in the bundled code (Connect's, ours) names services/platform/headers.ts
+    // instead of the global, which would load Node's fetch implementation (see that file).
+    inject: [join(ROOT, "services/platform/headers.ts")],
+    // Names stay, for stack traces that name their functions. Licence comments (/*! */, @license) stay in the
+    // file; the image keeps the packages' own LICENSE files in node_modules.
+    minifyWhitespace: true,
+    minifySyntax: true,
     legalComments: "eof",
     logLevel: "silent",
   });
   for (const warning of result.warnings) console.warn(`bundle: ${warning.text} (${warning.location?.file ?? "?"}:${warning.location?.line ?? "?"})`);
-  return names.map((name) => join(outDir, `${name}.cjs`));
+  return Object.keys(entries).map((name) => join(outDir, `${name}.cjs`));
 }
 
+// sh scripts/node.sh scripts/bundle.ts [outDir] [name=path ...]: the services (and migrate) into outDir
+// (default dist/), or only the entry points named.
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const outDir = join(ROOT, process.argv[2] ?? "dist");
-  const files = await bundle(outDir);
+  const [dir, ...named] = process.argv.slice(2);
+  const outDir = join(ROOT, dir ?? "dist");
+  const entries = named.map((arg) => {
+    const [name, path] = arg.split("=");
+    if (!name || !path) throw new Error(`bundle: expected name=path, got "${arg}"`);
+    return [name, path] as const;
+  });
+  const files = entries.length === 0 ? await bundle(outDir) : await bundleEntries(outDir, Object.fromEntries(entries));
   console.log(`bundled ${files.map((f) => f.slice(ROOT.length)).join(", ")}`);
 }
