@@ -4,7 +4,7 @@
 // Why: Node's global Headers is a lazy getter that loads undici, Node's whole
 // fetch implementation, the first time anything reads it. Connect reads it for
 // every call's metadata and every ConnectError, so an idle service that has
-// answered one health check carries undici's code and objects: about 3 MiB of
+// answered one health check carries undici's code and objects: about 2.5 MiB of
 // resident memory (docs/benchmarks/README.md, Memory). Nothing in a service
 // calls fetch, so the bundles bind the name `Headers` in their own code to this
 // class instead (esbuild's inject). globalThis.Headers is left as it is, and code
