@@ -81,6 +81,16 @@ export function checkTargets(results: Results): Target[] {
     met: idle.length === 0 ? undefined : idle.every((r) => (num(r, "rssMiB") ?? Infinity) * 1.048576 <= 80),
   });
   const soak = memory.filter((r) => String(r.figures.phase).startsWith("soak"));
+  // Ten seconds after start is not the whole story: an idle service grows for minutes as V8's compilers warm up
+  // on its readiness check (docs/benchmarks/README.md, Memory). Beer, which the soak does not call, read at the
+  // soak's end, is a service that has been up and idle that long.
+  const warm = soak.find((r) => r.figures.service === "beer");
+  targets.push({
+    name: "idle RSS once warm (beer, not called by the soak, at its end)",
+    wanted: "<= 80 MB",
+    reached: warm === undefined ? "not measured" : `RSS ${fmt(num(warm, "rssEndMiB"))} MiB after the ${fmt(num(warm, "soakSeconds"))} s soak (private ${fmt(num(warm, "privateEndMiB"))} MiB)`,
+    met: warm === undefined ? undefined : (num(warm, "rssEndMiB") ?? Infinity) * 1.048576 <= 80,
+  });
   targets.push({
     name: `RSS growth over the soak${soak[0] === undefined ? "" : ` (${fmt(num(soak[0], "soakSeconds"))} s)`}`,
     wanted: "<= 10% each",
