@@ -30,7 +30,8 @@ for what in $only; do
       node --import tsx scripts/bundle.ts "$out" conformance-server=bench/conformance/server.ts
       "$runner" --mode server --conf "$dir/server-config.yaml" \
         --known-failing "@$dir/known-failing.txt" --known-flaky "@$dir/known-flaky.txt" \
-        -- node "$out/conformance-server.cjs" --path fast || status=1 ;;
+        -- node "$out/conformance-server.cjs" --path fast || status=1
+      rm -rf "$out" ;;
     client)
       "$runner" --mode client --conf "$dir/client-config.yaml" -- node --import tsx "$dir/client.ts" || status=1 ;;
     *) echo "unknown run: $what (standard, fast, bundled or client)" >&2; exit 2 ;;
