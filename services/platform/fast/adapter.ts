@@ -110,13 +110,19 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
     // Without an error listener, a reset with an error code would throw.
     stream.on("error", ignore);
     // "close" comes once: on() spares the wrapper once() makes.
-    stream.on("close", () => call.cancel());
+    const onClose = () => call.cancel();
+    stream.on("close", onClose);
+    // Once answered, the stream (which Node keeps until it has closed) lets go of the call: a
+    // stream still alive when V8 collects its young generation would carry the whole call into
+    // the old one, to be freed only by a full collection (docs/benchmarks/README.md).
+    const answered = () => stream.off("close", onClose);
 
     const fail = (err: unknown) => {
       const error = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
       call.abort(error);
       if (protocol === "grpc") sendGrpcError(x, acceptEncoding, error, call.peekResponseHeader(), call.peekResponseTrailer());
       else sendConnectError(x, options.jsonOptions, error, call.peekResponseHeader(), call.peekResponseTrailer());
+      answered();
       // Answered before the body was read to its end (a limit, the gate): the stream must not stay open on it.
       if (!stream.readableEnded) closeWhenAnswered(stream);
     };
@@ -133,6 +139,7 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
       call.end();
       if (protocol === "grpc") sendGrpcMessage(x, acceptEncoding, body, header, trailer);
       else sendConnectMessage(x, binary, body, header, trailer);
+      answered();
     };
     const invoke = (body: Buffer) => {
       let message: unknown;

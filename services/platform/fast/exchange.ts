@@ -44,8 +44,11 @@ export function send(x: Exchange, status: number, head: http2.OutgoingHttpHeader
 
 /** Sends the trailers send() left on the stream, when Node asks for them (once per stream). */
 function onWantTrailers(this: StatefulStream): void {
+  const trailers = this[kState]?.trailers ?? {};
+  // Nothing more to keep on a stream that outlives its call (see StreamState).
+  this[kState] = undefined;
   try {
-    this.sendTrailers(this[kState]?.trailers ?? {});
+    this.sendTrailers(trailers);
   } catch {
     abandon(this);
   }
@@ -189,16 +192,24 @@ export interface BodyReader {
   readonly done: (err: Error | undefined, body: Buffer) => void;
 }
 
-/** What a stream's shared listeners need: the body read so far, or the trailers to send. */
+/**
+ * What a stream's shared listeners need: the body read so far, or the trailers
+ * to send. Node keeps the stream a while after the call is answered (until the
+ * session tells it the stream closed): whatever the stream still points to
+ * then lives as long, and a stream alive when the young generation is
+ * collected takes it along into the old one. So each part is dropped as soon
+ * as it has served: the reader (which holds the call) once the body is read
+ * or refused, the trailers once sent.
+ */
 interface StreamState {
-  reader?: BodyReader;
-  chunks?: Buffer[];
+  /** Set while the body is being read. */
+  reader?: BodyReader | undefined;
+  chunks?: Buffer[] | undefined;
   size?: number;
-  failed?: boolean;
   trailers?: http2.OutgoingHttpHeaders;
 }
 const kState = Symbol("fast-path stream state");
-type StatefulStream = http2.ServerHttp2Stream & { [kState]?: StreamState };
+type StatefulStream = http2.ServerHttp2Stream & { [kState]?: StreamState | undefined };
 
 function stateOf(stream: http2.ServerHttp2Stream): StreamState {
   return ((stream as StatefulStream)[kState] ??= {});
@@ -214,30 +225,41 @@ export function readBody(stream: http2.ServerHttp2Stream, reader: BodyReader): v
   state.reader = reader;
   state.chunks = [];
   state.size = 0;
-  state.failed = false;
   stream.on("data", onBodyData);
   // "end" comes once: on() spares the wrapper once() makes.
   stream.on("end", onBodyEnd);
 }
 
 function onBodyData(this: StatefulStream, chunk: Buffer): void {
-  const state = this[kState] as Required<StreamState>;
-  if (state.failed) return;
-  state.chunks.push(chunk);
-  state.size += chunk.length;
-  const err = state.reader.check(state.size, state.chunks);
+  const state = this[kState];
+  const reader = state?.reader;
+  // Refused already (what still comes is dropped), or answered.
+  if (state === undefined || reader === undefined) return;
+  const chunks = state.chunks as Buffer[];
+  chunks.push(chunk);
+  const size = (state.size as number) + chunk.length;
+  state.size = size;
+  const err = reader.check(size, chunks);
   if (err !== undefined) {
-    state.failed = true;
-    state.reader.done(err, EMPTY);
+    stopReading(state);
+    reader.done(err, EMPTY);
   }
 }
 
 function onBodyEnd(this: StatefulStream): void {
-  const state = this[kState] as Required<StreamState>;
   this.off("data", onBodyData);
-  if (state.failed) return;
-  const chunks = state.chunks;
-  state.reader.done(undefined, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, state.size));
+  const state = this[kState];
+  const reader = state?.reader;
+  if (state === undefined || reader === undefined) return;
+  const chunks = state.chunks as Buffer[];
+  const size = state.size as number;
+  stopReading(state);
+  reader.done(undefined, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+}
+
+function stopReading(state: StreamState): void {
+  state.reader = undefined;
+  state.chunks = undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
