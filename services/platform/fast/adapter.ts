@@ -114,8 +114,12 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
     stream.on("close", onClose);
     // Once answered, the stream (which Node keeps until it has closed) lets go of the call: a
     // stream still alive when V8 collects its young generation would carry the whole call into
-    // the old one, to be freed only by a full collection (docs/benchmarks/README.md).
-    const answered = () => stream.off("close", onClose);
+    // the old one, to be freed only by a full collection (docs/benchmarks/README.md). The call
+    // drops what it made while it ran, for the same reason (see UnaryCall.release).
+    const answered = () => {
+      stream.off("close", onClose);
+      call.release();
+    };
 
     const fail = (err: unknown) => {
       const error = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);

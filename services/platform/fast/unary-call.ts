@@ -147,6 +147,23 @@ export class UnaryCall implements CallEnd {
   }
 
   /**
+   * The call has been answered: drops the objects made while it ran (the
+   * request and context the interceptors got, the response and its
+   * metadata). A call that was in flight when V8 last collected its young
+   * generation lives in the old one until a full collection, and would keep
+   * them alive as long: every object an old object points to survives the
+   * young collections. The signal, if made, stays: a handler may still be
+   * listening to it.
+   */
+  release(): void {
+    this.#request = undefined;
+    this.#context = undefined;
+    this.response = undefined;
+    this.#responseHeader = undefined;
+    this.#responseTrailer = undefined;
+  }
+
+  /**
    * The call is over (answered or failed): a signal made on demand aborts, as
    * Connect's does when the handler returns, with one shared AbortError
    * rather than a new DOMException per call.
