@@ -6,11 +6,14 @@
 // 32 in flight against the raw echo server (core 0). The .cpuprofile file
 // opens in Chrome DevTools (Performance) for the call tree. --allocations runs
 // V8's sampling heap profiler instead and prints the bytes allocated per call
-// by function, freed ones included (bench/lib/allocations.ts).
+// by function, freed ones included (bench/lib/allocations.ts). --gc runs a
+// server with V8's --trace-gc-nvp instead, after a 2 s warm-up, and prints
+// what its garbage collector did per call (bench/lib/gc-trace.ts): pauses,
+// and the bytes that outlived a young collection.
 //
 //   sh scripts/node.sh bench/profile.ts [--impl mesh-fast|mesh-connect|grpc-js|raw-http2 | --layer fast|fast+log|...
 //                                        | --client channel-lean|grpc-js|...] [--in-flight 100] [--duration-seconds 8] [--top 40]
-//                                        [--allocations]
+//                                        [--allocations | --gc]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +23,7 @@ import { spawnRole } from "./lib/children.js";
 import { getUserRequestFrame } from "./lib/fixtures.js";
 import { h2load, run } from "./lib/h2load.js";
 import { canPin } from "./lib/machine.js";
+import { gcFigures } from "./lib/gc-trace.js";
 import { fmt } from "./lib/stats.js";
 import { CLIENT_DEADLINE } from "./suites/unary.js";
 
@@ -32,6 +36,7 @@ const { values: args } = parseArgs({
     "duration-seconds": { type: "string", default: "8" },
     top: { type: "string", default: "40" },
     allocations: { type: "boolean", default: false },
+    gc: { type: "boolean", default: false },
   },
 });
 const [serverCore, loadCore] = canPin() ? ["0", "1"] : [undefined, undefined];
@@ -46,6 +51,13 @@ const profiling = args.allocations
   ? { nodeFlags: [], env: { ...process.env, [ALLOCATIONS_ENV]: allocationsFile } }
   : { nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`], env: process.env };
 try {
+  if (args.gc) await traceServerGc();
+  else await profile();
+} finally {
+  rmSync(compiledDir, { recursive: true, force: true });
+}
+
+async function profile(): Promise<void> {
   const { file, calls } = args.client === undefined ? await profileServer() : await profileClient(args.client);
   if (args.allocations) {
     const { total, rows } = allocationsByFunction(JSON.parse(readFileSync(allocationsFile, "utf8")));
@@ -58,20 +70,52 @@ try {
     }
     console.log(`profile: ${file}`);
   }
-} finally {
-  rmSync(compiledDir, { recursive: true, force: true });
+}
+
+/** The server role the options name, and its arguments. */
+function serverRole(): [string, string[]] {
+  return args.layer === undefined ? ["roles/unary-server.ts", ["--impl", args.impl, "--handler", "echo"]] : ["roles/layer-server.ts", ["--layer", args.layer]];
+}
+
+/** h2load against a server role, as the unary suite runs it. */
+function loadServer(port: number, durationS: number) {
+  const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
+  return h2load({ url, body: getUserRequestFrame(), inFlight: Number(args["in-flight"]), durationS, core: loadCore, grpcTimeout: CLIENT_DEADLINE });
 }
 
 async function profileServer(): Promise<{ file: string; calls: number }> {
-  const [role, roleArgs] = args.layer === undefined ? ["roles/unary-server.ts", ["--impl", args.impl, "--handler", "echo"]] : ["roles/layer-server.ts", ["--layer", args.layer]];
+  const [role, roleArgs] = serverRole();
   const child = spawnRole({ role, args: roleArgs, core: serverCore, compiledDir, ...profiling });
   const { port } = await child.next<{ type: "ready"; port: number }>("ready");
-  const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
-  const r = await h2load({ url, body: getUserRequestFrame(), inFlight: Number(args["in-flight"]), durationS: Number(args["duration-seconds"]), core: loadCore, grpcTimeout: CLIENT_DEADLINE });
+  const r = await loadServer(port, Number(args["duration-seconds"]));
   // The profile is written when the process exits.
   await child.stop();
   console.log(`${args.layer ?? args.impl}: ${fmt(r.rps)} req/s under the profiler (it slows the server), p50 ${fmt(r.p50)} ms`);
   return { file: join(profileDir, readdirSync(profileDir)[0] as string), calls: r.requests };
+}
+
+async function traceServerGc(): Promise<void> {
+  const [role, roleArgs] = serverRole();
+  const child = spawnRole({ role, args: roleArgs, core: serverCore, compiledDir, nodeFlags: ["--trace-gc-nvp"], captureStdout: true });
+  let trace = "";
+  child.process.stdout?.setEncoding("utf8").on("data", (chunk: string) => (trace += chunk));
+  try {
+    const { port } = await child.next<{ type: "ready"; port: number }>("ready");
+    // The compilers and the heap's sizes settle first.
+    await loadServer(port, 2);
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+    await settle();
+    const from = trace.length;
+    const r = await loadServer(port, Number(args["duration-seconds"]));
+    await settle();
+    const gc = gcFigures(trace.slice(from), r.requests);
+    console.log(`${args.layer ?? args.impl}: ${fmt(r.rps)} req/s with --trace-gc-nvp, ${fmt(r.requests)} calls`);
+    console.log(`young collections: ${fmt(gc.scavengesPer10kCalls)} per 10,000 calls (young generation ${fmt(gc.youngCapacityBytes / 1048576)} MiB), ${fmt(gc.scavengePauseUsPerCall)} us of pause per call`);
+    console.log(`per call: ${fmt(gc.survivedBytesPerCall)} bytes outlived a young collection, ${fmt(gc.promotedBytesPerCall)} promoted to the old generation`);
+    console.log(`full collections: ${gc.markCompacts}, ${fmt(gc.markCompactPauseUsPerCall)} us of pause per call`);
+  } finally {
+    await child.stop();
+  }
 }
 
 async function profileClient(client: string): Promise<{ file: string; calls: number }> {

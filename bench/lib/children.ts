@@ -23,6 +23,8 @@ export interface SpawnOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Extra node flags (e.g. --cpu-prof). */
   readonly nodeFlags?: readonly string[];
+  /** Pipe the child's stdout (child.process.stdout) instead of sharing ours: V8's traces print there. */
+  readonly captureStdout?: boolean;
   /**
    * The project compiled by tsc (its bench/roles/*.js are run): production runs
    * tsc's JavaScript, and tsx's transform adds work to every closure it creates.
@@ -44,7 +46,7 @@ export function spawnRole(options: SpawnOptions): Child {
   const script = compiled === undefined ? [...process.execArgv, `${BENCH_DIR}${options.role}`] : [`${compiled}/bench/${options.role.replace(/\.ts$/, ".js")}`];
   const node = [...(options.nodeFlags ?? []), ...script, ...(options.args ?? [])];
   const [command, argv] = options.core === undefined ? [process.execPath, node] : ["taskset", ["-c", options.core, process.execPath, ...node]];
-  const child = spawn(command, argv, { env: options.env ?? process.env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = spawn(command, argv, { env: options.env ?? process.env, stdio: ["ignore", options.captureStdout === true ? "pipe" : "inherit", "inherit", "ipc"] });
   // A message to a child that just disconnected fails with EPIPE: nothing to do about it.
   child.on("error", () => undefined);
   living.add(child);
