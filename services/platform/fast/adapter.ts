@@ -8,16 +8,17 @@
 // it saves; see docs/benchmarks/README.md for what that is worth.
 import * as http2 from "node:http2";
 import { create, isMessage, type DescMessage, type DescMethodUnary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
+import { ConnectError, createHandlerContext, type HandlerContext, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
 import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip, connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { CallValues } from "../context-values.js";
 import { defaultDeadlineExceeded } from "../default-deadline.js";
-import { closeWhenAnswered } from "../early-answers.js";
-import { checkConnectBody, CONNECT_JSON, CONNECT_PROTO, sendConnectError, sendConnectMessage, tooLarge } from "./connect-unary.js";
-import { readBody, webHeaders, type Exchange } from "./exchange.js";
-import { checkGrpcEnvelope, sendGrpcError, sendGrpcMessage, unwrapGrpcMessage } from "./grpc-unary.js";
+import { checkConnectBody, CONNECT_JSON, CONNECT_PROTO } from "./connect-unary.js";
+import { webHeaders, type Exchange } from "./exchange.js";
+import { checkGrpcEnvelope } from "./grpc-unary.js";
 import { readMethodTable, type FastMethod, type RunImplementation } from "./method-table.js";
+import { ServerCall, type ServeSettings } from "./server-call.js";
 import { callOf, UnaryCall } from "./unary-call.js";
 
 type NodeHandler = ReturnType<typeof connectNodeAdapter>;
@@ -54,8 +55,15 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 0;
   const readMaxBytes = options.readMaxBytes ?? 0xffffffff;
   const acceptEncoding = acceptCompression.length === 0 ? undefined : acceptCompression.map((c) => c.name).join(",");
-  const checkEnvelope = checkGrpcEnvelope(readMaxBytes);
-  const checkBody = checkConnectBody(readMaxBytes);
+  const defaultExpired = () => defaultDeadlineExceeded(defaultTimeoutMs);
+  const settings: ServeSettings = {
+    acceptEncoding,
+    jsonOptions: options.jsonOptions,
+    readMaxBytes,
+    requestGate: options.requestGate,
+    checkEnvelope: checkGrpcEnvelope(readMaxBytes),
+    checkBody: checkConnectBody(readMaxBytes),
+  };
 
   /** Serves the call and returns true, or returns false without touching the stream. */
   function serve(x: Exchange, headers: http2.IncomingHttpHeaders, nodeRequest: NodeRequest): boolean {
@@ -101,105 +109,13 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
       protocolName: protocol,
       url: `${session?.encrypted === true ? "https" : "http"}://${authority}${headers[":path"]}`,
       requestHeader: webHeaders(headers),
-      values: options.contextValues?.(nodeRequest) ?? createContextValues(),
+      values: options.contextValues?.(nodeRequest) ?? new CallValues(),
       timeoutMs: timeout.timeoutMs,
       shutdownSignal: options.shutdownSignal,
       // The server's own deadline ends the call even if the handler never looks at its signal.
-      enforcedDeadline: defaulted ? () => defaultDeadlineExceeded(defaultTimeoutMs) : undefined,
+      enforcedDeadline: defaulted ? defaultExpired : undefined,
     });
-    // Without an error listener, a reset with an error code would throw.
-    stream.on("error", ignore);
-    // "close" comes once: on() spares the wrapper once() makes.
-    const onClose = () => call.cancel();
-    stream.on("close", onClose);
-    // Once answered, the stream (which Node keeps until it has closed) lets go of the call: a
-    // stream still alive when V8 collects its young generation would carry the whole call into
-    // the old one, to be freed only by a full collection (docs/benchmarks/README.md). The call
-    // drops what it made while it ran, for the same reason (see UnaryCall.release).
-    const answered = () => {
-      stream.off("close", onClose);
-      call.release();
-    };
-
-    const fail = (err: unknown) => {
-      const error = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
-      call.abort(error);
-      if (protocol === "grpc") sendGrpcError(x, acceptEncoding, error, call.peekResponseHeader(), call.peekResponseTrailer());
-      else sendConnectError(x, options.jsonOptions, error, call.peekResponseHeader(), call.peekResponseTrailer());
-      answered();
-      // Answered before the body was read to its end (a limit, the gate): the stream must not stay open on it.
-      if (!stream.readableEnded) closeWhenAnswered(stream);
-    };
-    const succeed = (res: UnaryResponse) => {
-      let body: Uint8Array;
-      try {
-        body = route.serialization.getO(binary).serialize(res.message as never);
-      } catch (err) {
-        fail(err);
-        return;
-      }
-      const header = call.headerOf(res);
-      const trailer = call.trailerOf(res);
-      call.end();
-      if (protocol === "grpc") sendGrpcMessage(x, acceptEncoding, body, header, trailer);
-      else sendConnectMessage(x, binary, body, header, trailer);
-      answered();
-    };
-    const invoke = (body: Buffer) => {
-      let message: unknown;
-      try {
-        message = route.serialization.getI(binary).parse(protocol === "grpc" ? unwrapGrpcMessage(body) : body);
-      } catch (err) {
-        fail(err);
-        return;
-      }
-      let result: Promise<UnaryResponse>;
-      try {
-        result = route.invoke(call.request(message));
-      } catch (err) {
-        fail(err);
-        return;
-      }
-      result.then(succeed, fail);
-    };
-    // Answered before the body is read: what comes of it is read and dropped.
-    const refuse = (err: unknown) => {
-      fail(err);
-      stream.resume();
-    };
-    const receive = () => {
-      if (timeout.error !== undefined) {
-        refuse(timeout.error);
-        return;
-      }
-      if (protocol === "connect") {
-        const length = Number(headers["content-length"] ?? 0);
-        if (length > readMaxBytes) {
-          refuse(tooLarge(length, readMaxBytes));
-          return;
-        }
-      }
-      readBody(stream, {
-        check: protocol === "grpc" ? checkEnvelope : checkBody,
-        done: (err, body) => (err === undefined ? invoke(body) : fail(err)),
-      });
-    };
-    const gate = options.requestGate;
-    if (gate === undefined) {
-      receive();
-      return;
-    }
-    // As Connect does: the gate runs before the body is read. A gate that decides
-    // at once (ours does) lets the call go on without a turn of the microtask queue.
-    let gated: void | Promise<void>;
-    try {
-      gated = gate(call.context(call.request(undefined)));
-    } catch (err) {
-      refuse(err);
-      return;
-    }
-    if (typeof (gated as Promise<void> | undefined)?.then === "function") (gated as Promise<void>).then(receive, refuse);
-    else receive();
+    new ServerCall(settings, x, route, protocol, binary, headers, timeout.error, call).start();
   }
 
   const handler = ((req, res) => {
@@ -292,4 +208,3 @@ function single(value: string | string[] | undefined): string | null {
   return value === undefined ? null : typeof value === "string" ? value : (value[0] ?? null);
 }
 
-function ignore(): void {}

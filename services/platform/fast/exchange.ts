@@ -188,8 +188,8 @@ class RequestHeaders extends HeadersBase {
 
 export interface BodyReader {
   /** Called with each chunk's running total; returning an error stops reading and fails the call. */
-  readonly check: (size: number, chunks: readonly Buffer[]) => Error | undefined;
-  readonly done: (err: Error | undefined, body: Buffer) => void;
+  check(size: number, chunks: readonly Buffer[]): Error | undefined;
+  done(err: Error | undefined, body: Buffer): void;
 }
 
 /**

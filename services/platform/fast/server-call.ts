@@ -1,0 +1,174 @@
+// One call the fast path serves, from its request headers to its answer: the
+// request gate, reading and decoding the body, the interceptors and handler,
+// the answer. The steps are methods of one object, and the stream's listeners
+// shared functions that find it on the stream, rather than closures made for
+// every call: whatever a call makes lives as long as the call, and every call
+// in flight when V8 collects its young generation is copied, then promoted to
+// the old one (see "Where the time goes" in docs/benchmarks/README.md).
+import type * as http2 from "node:http2";
+import type { JsonWriteOptions } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext, type UnaryResponse } from "@connectrpc/connect";
+import { closeWhenAnswered } from "../early-answers.js";
+import { sendConnectError, sendConnectMessage, tooLarge } from "./connect-unary.js";
+import { readBody, type BodyReader, type Exchange } from "./exchange.js";
+import { sendGrpcError, sendGrpcMessage, unwrapGrpcMessage } from "./grpc-unary.js";
+import type { FastMethod } from "./method-table.js";
+import type { UnaryCall } from "./unary-call.js";
+
+/** What every call of one adapter shares. */
+export interface ServeSettings {
+  readonly acceptEncoding: string | undefined;
+  readonly jsonOptions: Partial<JsonWriteOptions> | undefined;
+  readonly readMaxBytes: number;
+  readonly requestGate: ((context: HandlerContext) => void | Promise<void>) | undefined;
+  readonly checkEnvelope: (size: number, chunks: readonly Buffer[]) => Error | undefined;
+  readonly checkBody: (size: number) => Error | undefined;
+}
+
+const kServed = Symbol("fast-path server call");
+type ServedStream = http2.ServerHttp2Stream & { [kServed]?: ServerCall | undefined };
+
+export class ServerCall implements BodyReader {
+  constructor(
+    readonly settings: ServeSettings,
+    readonly x: Exchange,
+    readonly route: FastMethod,
+    readonly protocol: "grpc" | "connect",
+    /** Proto (or JSON, for Connect). */
+    readonly binary: boolean,
+    readonly headers: http2.IncomingHttpHeaders,
+    /** The error of a timeout header that could not be used: the call is refused with it. */
+    readonly timeoutError: ConnectError | undefined,
+    readonly call: UnaryCall,
+  ) {}
+
+  start(): void {
+    const stream = this.x.stream as ServedStream;
+    // Without an error listener, a reset with an error code would throw.
+    stream.on("error", ignore);
+    stream[kServed] = this;
+    // "close" comes once: on() spares the wrapper once() makes.
+    stream.on("close", onStreamClose);
+    const gate = this.settings.requestGate;
+    if (gate === undefined) {
+      this.receive();
+      return;
+    }
+    // As Connect does: the gate runs before the body is read. A gate that decides
+    // at once (ours does) lets the call go on without a turn of the microtask queue.
+    let gated: void | Promise<void>;
+    try {
+      gated = gate(this.call.context(this.call.request(undefined)));
+    } catch (err) {
+      this.refuse(err);
+      return;
+    }
+    if (typeof (gated as Promise<void> | undefined)?.then === "function") {
+      (gated as Promise<void>).then(
+        () => this.receive(),
+        (err: unknown) => this.refuse(err),
+      );
+    } else this.receive();
+  }
+
+  /** BodyReader: called with each chunk's running total. */
+  check(size: number, chunks: readonly Buffer[]): Error | undefined {
+    return this.protocol === "grpc" ? this.settings.checkEnvelope(size, chunks) : this.settings.checkBody(size);
+  }
+
+  /** BodyReader: the body has been read, or refused. */
+  done(err: Error | undefined, body: Buffer): void {
+    if (err === undefined) void this.invoke(body);
+    else this.fail(err);
+  }
+
+  private receive(): void {
+    if (this.timeoutError !== undefined) {
+      this.refuse(this.timeoutError);
+      return;
+    }
+    if (this.protocol === "connect") {
+      const length = Number(this.headers["content-length"] ?? 0);
+      if (length > this.settings.readMaxBytes) {
+        this.refuse(tooLarge(length, this.settings.readMaxBytes));
+        return;
+      }
+    }
+    readBody(this.x.stream, this);
+  }
+
+  private async invoke(body: Buffer): Promise<void> {
+    const { route, call } = this;
+    let result: Promise<UnaryResponse>;
+    try {
+      const message = route.serialization.getI(this.binary).parse(this.protocol === "grpc" ? unwrapGrpcMessage(body) : body);
+      result = route.invoke(call.request(message));
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    let res: UnaryResponse;
+    try {
+      res = await result;
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.succeed(res);
+  }
+
+  private succeed(res: UnaryResponse): void {
+    const call = this.call;
+    let body: Uint8Array;
+    try {
+      body = this.route.serialization.getO(this.binary).serialize(res.message as never);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    const header = call.headerOf(res);
+    const trailer = call.trailerOf(res);
+    call.end();
+    if (this.protocol === "grpc") sendGrpcMessage(this.x, this.settings.acceptEncoding, body, header, trailer);
+    else sendConnectMessage(this.x, this.binary, body, header, trailer);
+    this.answered();
+  }
+
+  private fail(err: unknown): void {
+    const call = this.call;
+    const error = err instanceof ConnectError ? err : new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+    call.abort(error);
+    if (this.protocol === "grpc") sendGrpcError(this.x, this.settings.acceptEncoding, error, call.peekResponseHeader(), call.peekResponseTrailer());
+    else sendConnectError(this.x, this.settings.jsonOptions, error, call.peekResponseHeader(), call.peekResponseTrailer());
+    this.answered();
+    // Answered before the body was read to its end (a limit, the gate): the stream must not stay open on it.
+    const stream = this.x.stream;
+    if (!stream.readableEnded) closeWhenAnswered(stream);
+  }
+
+  /** Answered before the body is read: what comes of it is read and dropped. */
+  private refuse(err: unknown): void {
+    this.fail(err);
+    this.x.stream.resume();
+  }
+
+  /**
+   * Once answered, the stream (which Node keeps until it has closed) lets go
+   * of the call: a stream still alive when V8 collects its young generation
+   * would carry the whole call into the old one, to be freed only by a full
+   * collection. The call drops what it made while it ran, for the same reason.
+   */
+  private answered(): void {
+    const stream = this.x.stream as ServedStream;
+    stream.off("close", onStreamClose);
+    stream[kServed] = undefined;
+    this.call.release();
+  }
+}
+
+/** The caller went away (an RST_STREAM, or the connection closed) before the answer. */
+function onStreamClose(this: ServedStream): void {
+  this[kServed]?.call.cancel();
+}
+
+function ignore(): void {}
