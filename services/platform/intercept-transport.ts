@@ -2,7 +2,8 @@
 // transport it did not build (an upstream's, or a balancing one that delegates
 // each call to a per-endpoint transport) and see each logical call once.
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { createContextValues, type Interceptor, type StreamRequest, type Transport, type UnaryRequest } from "@connectrpc/connect";
+import { type Interceptor, type StreamRequest, type Transport, type UnaryRequest } from "@connectrpc/connect";
+import { CallValues } from "./context-values.js";
 
 type Next = Parameters<Interceptor>[0];
 
@@ -54,7 +55,7 @@ export function interceptTransport(transport: Transport, interceptors: readonly 
         header: new Headers(header),
         // The inner transport normalises an init shape into a message itself.
         message: input as MessageShape<DescMessage>,
-        contextValues: contextValues ?? createContextValues(),
+        contextValues: contextValues ?? new CallValues(),
         timeoutMs,
       };
       return run(chain, req) as never;
@@ -69,7 +70,7 @@ export function interceptTransport(transport: Transport, interceptors: readonly 
         signal: signal ?? NEVER_ABORTED,
         header: new Headers(header),
         message: input as AsyncIterable<MessageShape<DescMessage>>,
-        contextValues: contextValues ?? createContextValues(),
+        contextValues: contextValues ?? new CallValues(),
         timeoutMs,
       };
       return run(chain, req) as never;

@@ -7,10 +7,11 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
-import { createContextValues, type ConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import { type ConnectRouter, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { limitConnectionAge } from "./connection-age.js";
+import { CallValues } from "./context-values.js";
 import { fastNodeAdapter, type FastAdapterOptions, type FastNodeHandler } from "./fast/adapter.js";
 import { withDefaultDeadline } from "./default-deadline.js";
 import { HealthRegistry, registerHealth, ServingStatus } from "./health.js";
@@ -111,7 +112,7 @@ export function createServer(options: ServerOptions): Server {
         acceptCompression: [compressionGzip, compressionBrotli].map(requestDecompressionErrorsInvalid),
         contextValues: (req) => {
           const peer = peerOf(req);
-          return createContextValues().set(peerKey, peer.address).set(connectionKey, peer.connection);
+          return new CallValues().set(peerKey, peer.address).set(connectionKey, peer.connection);
         },
       });
       listener = createGrpcListener({ tls: config.tls, serverOptions: http2ServerOptions(limits), handler: closeUnreadRequests(handler), logger });

@@ -11,7 +11,6 @@ import { create, isMessage, toBinary, type DescMessage, type DescMethodUnary, ty
 import {
   Code,
   ConnectError,
-  createContextValues,
   type ContextValues,
   type Interceptor,
   type Transport,
@@ -20,6 +19,7 @@ import {
 } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { NotSentError, type ChannelSession, type FlatHeaders } from "../channel/session.js";
+import { CallValues } from "../context-values.js";
 import { methodPath, NEVER_ABORTED, run, type TimedRequest } from "../intercept-transport.js";
 import { GRPC_CONTENT_TYPE } from "./grpc-unary.js";
 import { connectionLost, finish, tooLarge } from "./unary-response.js";
@@ -77,7 +77,7 @@ export function createLaneTransport(options: LaneTransportOptions): Transport {
         url,
         signal: signal ?? NEVER_ABORTED,
         header: header instanceof Headers ? header : new Headers(header),
-        contextValues: contextValues ?? createContextValues(),
+        contextValues: contextValues ?? new CallValues(),
         message: isMessage(input, method.input) ? input : create(method.input, input as never),
         timeoutMs,
       };
