@@ -186,6 +186,29 @@ class RequestHeaders extends HeadersBase {
   }
 }
 
+/** A call that must hear of its stream closing before it has been answered. */
+export interface CloseWatcher {
+  /** The caller went away: an RST_STREAM, or the connection closed. */
+  cancel(): void;
+}
+
+/** Tells `watcher` if the stream closes, until unwatchClose. */
+export function watchClose(stream: http2.ServerHttp2Stream, watcher: CloseWatcher): void {
+  stateOf(stream).watcher = watcher;
+  // "close" comes once: on() spares the wrapper once() makes.
+  stream.on("close", onStreamClose);
+}
+
+export function unwatchClose(stream: http2.ServerHttp2Stream): void {
+  stream.off("close", onStreamClose);
+  const state = (stream as StatefulStream)[kState];
+  if (state !== undefined) state.watcher = undefined;
+}
+
+function onStreamClose(this: StatefulStream): void {
+  this[kState]?.watcher?.cancel();
+}
+
 export interface BodyReader {
   /** Called with each chunk's running total; returning an error stops reading and fails the call. */
   check(size: number, chunks: readonly Buffer[]): Error | undefined;
@@ -193,26 +216,29 @@ export interface BodyReader {
 }
 
 /**
- * What a stream's shared listeners need: the body read so far, or the trailers
- * to send. Node keeps the stream a while after the call is answered (until the
- * session tells it the stream closed): whatever the stream still points to
- * then lives as long, and a stream alive when the young generation is
- * collected takes it along into the old one. So each part is dropped as soon
- * as it has served: the reader (which holds the call) once the body is read
- * or refused, the trailers once sent.
+ * What a stream's shared listeners need: the call to cancel if the stream
+ * closes before its answer, the body read so far, the trailers to send. One
+ * object of one shape, the only property the fast path adds to Node's stream.
+ * Node keeps the stream a while after the call is answered (until the session
+ * tells it the stream closed): whatever the stream still points to then lives
+ * as long, and a stream alive when the young generation is collected takes it
+ * along into the old one. So each part is dropped as soon as it has served:
+ * the call once answered, the reader (also the call) once the body is read or
+ * refused, the whole state once the trailers are sent.
  */
-interface StreamState {
+class StreamState {
+  watcher: CloseWatcher | undefined = undefined;
   /** Set while the body is being read. */
-  reader?: BodyReader | undefined;
-  chunks?: Buffer[] | undefined;
-  size?: number;
-  trailers?: http2.OutgoingHttpHeaders;
+  reader: BodyReader | undefined = undefined;
+  chunks: Buffer[] | undefined = undefined;
+  size = 0;
+  trailers: http2.OutgoingHttpHeaders | undefined = undefined;
 }
 const kState = Symbol("fast-path stream state");
 type StatefulStream = http2.ServerHttp2Stream & { [kState]?: StreamState | undefined };
 
 function stateOf(stream: http2.ServerHttp2Stream): StreamState {
-  return ((stream as StatefulStream)[kState] ??= {});
+  return ((stream as StatefulStream)[kState] ??= new StreamState());
 }
 
 /**

@@ -1,7 +1,7 @@
 // One call the fast path serves, from its request headers to its answer: the
 // request gate, reading and decoding the body, the interceptors and handler,
 // the answer. The steps are methods of one object, and the stream's listeners
-// shared functions that find it on the stream, rather than closures made for
+// shared functions that find it on the stream (exchange.ts), rather than closures made for
 // every call: whatever a call makes lives as long as the call, and every call
 // in flight when V8 collects its young generation is copied, then promoted to
 // the old one (see "Where the time goes" in docs/benchmarks/README.md).
@@ -10,7 +10,7 @@ import type { JsonWriteOptions } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type UnaryResponse } from "@connectrpc/connect";
 import { closeWhenAnswered } from "../early-answers.js";
 import { sendConnectError, sendConnectMessage, tooLarge } from "./connect-unary.js";
-import { readBody, type BodyReader, type Exchange } from "./exchange.js";
+import { readBody, unwatchClose, watchClose, type BodyReader, type CloseWatcher, type Exchange } from "./exchange.js";
 import { sendGrpcError, sendGrpcMessage, unwrapGrpcMessage } from "./grpc-unary.js";
 import type { FastMethod } from "./method-table.js";
 import type { UnaryCall } from "./unary-call.js";
@@ -25,10 +25,7 @@ export interface ServeSettings {
   readonly checkBody: (size: number) => Error | undefined;
 }
 
-const kServed = Symbol("fast-path server call");
-type ServedStream = http2.ServerHttp2Stream & { [kServed]?: ServerCall | undefined };
-
-export class ServerCall implements BodyReader {
+export class ServerCall implements BodyReader, CloseWatcher {
   constructor(
     readonly settings: ServeSettings,
     readonly x: Exchange,
@@ -43,12 +40,10 @@ export class ServerCall implements BodyReader {
   ) {}
 
   start(): void {
-    const stream = this.x.stream as ServedStream;
+    const stream = this.x.stream;
     // Without an error listener, a reset with an error code would throw.
     stream.on("error", ignore);
-    stream[kServed] = this;
-    // "close" comes once: on() spares the wrapper once() makes.
-    stream.on("close", onStreamClose);
+    watchClose(stream, this);
     const gate = this.settings.requestGate;
     if (gate === undefined) {
       this.receive();
@@ -69,6 +64,11 @@ export class ServerCall implements BodyReader {
         (err: unknown) => this.refuse(err),
       );
     } else this.receive();
+  }
+
+  /** CloseWatcher: the stream closed before the answer. */
+  cancel(): void {
+    this.call.cancel();
   }
 
   /** BodyReader: called with each chunk's running total. */
@@ -159,16 +159,9 @@ export class ServerCall implements BodyReader {
    * collection. The call drops what it made while it ran, for the same reason.
    */
   private answered(): void {
-    const stream = this.x.stream as ServedStream;
-    stream.off("close", onStreamClose);
-    stream[kServed] = undefined;
+    unwatchClose(this.x.stream);
     this.call.release();
   }
-}
-
-/** The caller went away (an RST_STREAM, or the connection closed) before the answer. */
-function onStreamClose(this: ServedStream): void {
-  this[kServed]?.call.cancel();
 }
 
 function ignore(): void {}
