@@ -6,19 +6,20 @@
 // 32 in flight against the raw echo server (core 0). The .cpuprofile file
 // opens in Chrome DevTools (Performance) for the call tree. --allocations runs
 // V8's sampling heap profiler instead and prints the bytes allocated per call
-// by function, freed ones included (bench/lib/allocations.ts). --gc runs a
+// by function, freed ones included (bench/lib/allocations.ts); with
+// --survivors, only the bytes that outlived a young collection. --gc runs a
 // server with V8's --trace-gc-nvp instead, after a 2 s warm-up, and prints
 // what its garbage collector did per call (bench/lib/gc-trace.ts): pauses,
 // and the bytes that outlived a young collection.
 //
 //   sh scripts/node.sh bench/profile.ts [--impl mesh-fast|mesh-connect|grpc-js|raw-http2 | --layer fast|fast+log|...
 //                                        | --client channel-lean|grpc-js|...] [--in-flight 100] [--duration-seconds 8] [--top 40]
-//                                        [--allocations | --gc]
+//                                        [--allocations [--survivors] | --gc]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ALLOCATIONS_ENV, allocationsByFunction } from "./lib/allocations.js";
+import { ALLOCATIONS_ENV, allocationsByFunction, SURVIVORS_ENV } from "./lib/allocations.js";
 import { spawnRole } from "./lib/children.js";
 import { getUserRequestFrame } from "./lib/fixtures.js";
 import { h2load, run } from "./lib/h2load.js";
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     "duration-seconds": { type: "string", default: "8" },
     top: { type: "string", default: "40" },
     allocations: { type: "boolean", default: false },
+    survivors: { type: "boolean", default: false },
     gc: { type: "boolean", default: false },
   },
 });
@@ -48,7 +50,7 @@ await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p"
 // Either V8's CPU profiler (flags of the profiled process) or its sampling heap profiler (the role starts it).
 const allocationsFile = join(profileDir, "allocations.heapprofile");
 const profiling = args.allocations
-  ? { nodeFlags: [], env: { ...process.env, [ALLOCATIONS_ENV]: allocationsFile } }
+  ? { nodeFlags: [], env: { ...process.env, [ALLOCATIONS_ENV]: allocationsFile, [SURVIVORS_ENV]: args.survivors ? "1" : "0" } }
   : { nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`], env: process.env };
 try {
   if (args.gc) await traceServerGc();
@@ -61,7 +63,7 @@ async function profile(): Promise<void> {
   const { file, calls } = args.client === undefined ? await profileServer() : await profileClient(args.client);
   if (args.allocations) {
     const { total, rows } = allocationsByFunction(JSON.parse(readFileSync(allocationsFile, "utf8")));
-    console.log(`${fmt(total / calls)} bytes allocated per call`);
+    console.log(`${fmt(total / calls)} bytes ${args.survivors ? "per call outlived a young collection (or are still alive)" : "allocated per call"}`);
     for (const [bytes, where] of rows.slice(0, Number(args.top))) console.log(`${fmt(bytes / calls).padStart(7)} B  ${where}`);
     console.log(`profile: ${allocationsFile} (opens in Chrome DevTools, Memory)`);
   } else {

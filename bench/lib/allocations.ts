@@ -7,6 +7,8 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 
 export const ALLOCATIONS_ENV = "MESH_BENCH_ALLOCATIONS";
+/** Set to "1": only what outlived a young collection (survivors; freed later by a full one, or still alive). */
+export const SURVIVORS_ENV = "MESH_BENCH_SURVIVORS";
 
 /** Starts sampling when the environment asks for it; the function returned writes the profile. */
 export async function sampleAllocations(): Promise<() => Promise<void>> {
@@ -18,7 +20,7 @@ export async function sampleAllocations(): Promise<() => Promise<void>> {
   await session.post("HeapProfiler.startSampling", {
     samplingInterval: 256,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMinorGC: process.env[SURVIVORS_ENV] !== "1",
   } as { samplingInterval: number });
   return async () => {
     const { profile } = await session.post("HeapProfiler.stopSampling");
