@@ -263,7 +263,7 @@ function onBodyData(this: StatefulStream, chunk: Buffer): void {
   if (state === undefined || reader === undefined) return;
   const chunks = state.chunks as Buffer[];
   chunks.push(chunk);
-  const size = (state.size as number) + chunk.length;
+  const size = state.size + chunk.length;
   state.size = size;
   const err = reader.check(size, chunks);
   if (err !== undefined) {
@@ -278,7 +278,7 @@ function onBodyEnd(this: StatefulStream): void {
   const reader = state?.reader;
   if (state === undefined || reader === undefined) return;
   const chunks = state.chunks as Buffer[];
-  const size = state.size as number;
+  const size = state.size;
   stopReading(state);
   reader.done(undefined, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
 }
