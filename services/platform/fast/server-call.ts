@@ -1,10 +1,11 @@
 // One call the fast path serves, from its request headers to its answer: the
 // request gate, reading and decoding the body, the interceptors and handler,
 // the answer. The steps are methods of one object, and the stream's listeners
-// shared functions that find it on the stream (exchange.ts), rather than closures made for
-// every call: whatever a call makes lives as long as the call, and every call
-// in flight when V8 collects its young generation is copied, then promoted to
-// the old one (see "Where the time goes" in docs/benchmarks/README.md).
+// shared functions that find it on the stream (exchange.ts), rather than
+// closures made for every call: whatever a call makes lives as long as the
+// call, and every call in flight when V8 collects its young generation is
+// copied, then promoted to the old one (see "Where the time goes" in
+// docs/benchmarks/README.md).
 import type * as http2 from "node:http2";
 import type { JsonWriteOptions } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type UnaryResponse } from "@connectrpc/connect";
