@@ -59,8 +59,28 @@ export async function createFreshDatabase(): Promise<FreshDatabase> {
   return {
     name,
     url: url.toString(),
-    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: () => dropWhenFree(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
   };
+}
+
+/**
+ * FORCE ends the other sessions on the database, but only those the role may
+ * signal: an autovacuum worker that has just started on it (after the suite's
+ * writes) belongs to no role, and a role that is not a superuser then gets
+ * "must be a member of the role whose process is being terminated" (42501).
+ * The worker is done within moments: try again, for up to 10 s.
+ */
+async function dropWhenFree(drop: () => Promise<void>): Promise<void> {
+  const giveUpAt = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await drop();
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "42501" || Date.now() > giveUpAt) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
 
 /** `count` distinct ports that were free a moment ago (held together while picked, so none repeats). */
