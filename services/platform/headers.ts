@@ -26,7 +26,6 @@ const NOT_A_BYTE = /[^\0-\xff]/;
 const HTTP_WHITESPACE_AROUND = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 const SET_COOKIE = "set-cookie";
 
-
 function headerName(operation: string, name: unknown): string {
   const text = byteString(operation, name);
   if (!TOKEN.test(text)) throw new TypeError(`Headers.${operation}: "${text}" is an invalid header name.`);
