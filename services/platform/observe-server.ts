@@ -6,7 +6,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { context, ROOT_CONTEXT, type Context, type Span, type Tracer } from "@opentelemetry/api";
 import { peerKey } from "./interceptors.js";
 import { countMessages, observeStream } from "./observe-stream.js";
-import type { RpcMetrics } from "./rpc-metrics.js";
+import type { MethodMetrics, RpcMetrics } from "./rpc-metrics.js";
 import { endRpcSpan, startServerSpan, UNTRACED_SERVICES } from "./tracing.js";
 
 export interface ServerObserverOptions {
@@ -17,6 +17,7 @@ export interface ServerObserverOptions {
 
 export function createServerObserver(options: ServerObserverOptions): Interceptor {
   const { metrics, tracer } = options;
+  // No closure per unary call (see createServerInterceptor): what a call needs is passed to finish().
   return (next) => async (req) => {
     const started = performance.now();
     const m = metrics.forMethod(req.method);
@@ -33,17 +34,13 @@ export function createServerObserver(options: ServerObserverOptions): Intercepto
         ROOT_CONTEXT,
       ));
     }
-    const finish = (code: Code | undefined, err?: ConnectError) => {
-      m.handled(code, (performance.now() - started) / 1000);
-      if (span !== undefined) endRpcSpan(span, "server", code, err);
-    };
     if (req.stream) req = { ...req, message: countMessages(req.message, m.received) };
     else m.received();
     try {
       const res = spanContext === undefined ? await next(req) : await context.with(spanContext, () => next(req));
       if (!res.stream) {
         m.sent();
-        finish(undefined);
+        finish(m, started, span, undefined);
         return res;
       }
       // Streaming handlers often end normally when the caller goes away (health
@@ -51,14 +48,20 @@ export function createServerObserver(options: ServerObserverOptions): Intercepto
       const finishStream = (code: Code | undefined, err?: ConnectError) => {
         if (code === undefined && req.signal.aborted) {
           const e = ConnectError.from(req.signal.reason);
-          finish(e.code, e);
-        } else finish(code, err);
+          finish(m, started, span, e.code, e);
+        } else finish(m, started, span, code, err);
       };
       return { ...res, message: observeStream(res.message, m.sent, finishStream, spanContext) };
     } catch (err) {
       const e = ConnectError.from(err);
-      finish(e.code, e);
+      finish(m, started, span, e.code, e);
       throw err;
     }
   };
+}
+
+/** Records the call as handled with `code`, and ends its span. */
+function finish(m: MethodMetrics, started: number, span: Span | undefined, code: Code | undefined, err?: ConnectError): void {
+  m.handled(code, (performance.now() - started) / 1000);
+  if (span !== undefined) endRpcSpan(span, "server", code, err);
 }

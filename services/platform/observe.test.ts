@@ -124,3 +124,19 @@ test("with tracing off, the per-RPC log line keeps peer and request id and carri
   assert.equal(line?.trace_id, undefined);
   assert.equal(line?.span_id, undefined);
 });
+
+test("a handler's bug is logged with its rpc and cause, and its line records the INTERNAL the caller got", async () => {
+  const client = createClient(PointService, createGrpcTransport({ baseUrl }));
+  await assert.rejects(client.batchGetUserPoints({ userIds: ["u1"] }, { headers: { "x-request-id": "req-bug" } }), (err: ConnectError) => {
+    assert.equal(err.code, Code.Internal);
+    assert.equal(err.rawMessage, "internal error");
+    return true;
+  });
+  const rpc = "mesh.point.v1.PointService/BatchGetUserPoints";
+  const cause = log.lines.find((l) => l.msg === "internal error" && l.rpc === rpc);
+  assert.match(String((cause?.err as { message?: string } | undefined)?.message), /a bug: masked as INTERNAL/);
+  const line = log.lines.find((l) => l.msg === "rpc" && l.request_id === "req-bug");
+  assert.equal(line?.rpc, rpc);
+  assert.equal(line?.code, "Internal");
+  assert.equal(line?.error, "internal error");
+});
