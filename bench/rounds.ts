@@ -7,11 +7,15 @@
 // turns instead (each on core 1, 32 in flight, against the raw echo server on
 // core 0), and the medians are of their CPU per call.
 //
+// An entry of --impls may also name a stack of the layers suite, as
+// `layer:fast` or `layer:fast+log` (bench/roles/layer-server.ts).
+//
 // With --node-flags, each server runs once per set of Node flags (sets
 // separated by ";", an empty set for Node's defaults), so that V8 flags are
 // compared side by side as well.
 //
 //   sh scripts/node.sh bench/rounds.ts [--impls mesh-fast,grpc-js] [--rounds 4] [--in-flight 1,100] [--duration-seconds 6]
+//   sh scripts/node.sh bench/rounds.ts --impls layer:fast,layer:fast+log,lean-http2 --in-flight 100
 //   sh scripts/node.sh bench/rounds.ts --impls mesh-fast --in-flight 100 --node-flags=";--optimize-for-size --no-maglev"
 //   sh scripts/node.sh bench/rounds.ts --clients channel-lean,grpc-js [--rounds 4] [--calls 60000]
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -75,7 +79,7 @@ async function serverRounds(): Promise<void> {
       for (const flags of flagSets) {
         const name = flags === "" ? impl : `${impl} [${flags}]`;
         const nodeFlags = flags === "" ? [] : flags.split(/\s+/);
-        const child = spawnRole({ role: "roles/unary-server.ts", args: ["--impl", impl, "--handler", "echo"], core: serverCore, compiledDir, nodeFlags });
+        const child = spawnRole({ ...serverRole(impl), core: serverCore, compiledDir, nodeFlags });
         const { port } = await child.next<{ type: "ready"; port: number }>("ready");
         const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
         await h2load({ url, body: getUserRequestFrame(), inFlight: 100, durationS: 2, core: loadCore, grpcTimeout: CLIENT_DEADLINE });
@@ -93,6 +97,12 @@ async function serverRounds(): Promise<void> {
       }
     }
   }
+}
+
+/** A server of the unary suite (`mesh-fast`), or of the layers suite (`layer:fast+log`). */
+function serverRole(impl: string): { role: string; args: string[] } {
+  if (impl.startsWith("layer:")) return { role: "roles/layer-server.ts", args: ["--layer", impl.slice("layer:".length)] };
+  return { role: "roles/unary-server.ts", args: ["--impl", impl, "--handler", "echo"] };
 }
 
 /** The client suite's clients in turns against one raw echo server: CPU per call (process CPU / calls), and latency. */

@@ -8,7 +8,9 @@
 //   mesh-connect  the same server with connect-node serving every call;
 //   grpc-js       @grpc/grpc-js with protobuf-es serializers;
 //   raw-http2     node:http2 alone: no interceptors, no deadline, no metadata (the upper bound;
-//                 its echo answers a prepared frame without decoding, as the FACTS measurement did).
+//                 its echo answers a prepared frame without decoding, as the FACTS measurement did);
+//   lean-http2    raw-http2 whose echo decodes the request and encodes its answer with protobuf-es, as
+//                 the issue's "40-line lean unary path" did: what the wire and protobuf cost, nothing else.
 // Messages: -> {type:"ready", port}; <- {type:"stats"} -> {type:"stats", calls, errors}; <- {type:"stop"}.
 import * as http2 from "node:http2";
 import { parseArgs } from "node:util";
@@ -34,7 +36,7 @@ import { sampleAllocations } from "../lib/allocations.js";
 import { onMessage, reply } from "../lib/children.js";
 import { benchServerConfig, databaseConfig, ECHO_USER } from "../lib/fixtures.js";
 
-export type ServerImpl = "mesh-fast" | "mesh-connect" | "grpc-js" | "raw-http2";
+export type ServerImpl = "mesh-fast" | "mesh-connect" | "grpc-js" | "raw-http2" | "lean-http2";
 export type HandlerKind = "echo" | "getuser";
 
 const { values: args } = parseArgs({
@@ -72,7 +74,7 @@ onMessage(async (m) => {
 async function start(): Promise<{ port: number; stop: () => Promise<void>; countErrors: () => Promise<number> }> {
   if (impl === "mesh-fast" || impl === "mesh-connect") return startMesh(impl === "mesh-fast");
   if (impl === "grpc-js") return startGrpcJs();
-  return startRaw();
+  return startRaw(impl === "raw-http2" && kind === "echo");
 }
 
 async function startMesh(fast: boolean) {
@@ -142,7 +144,8 @@ async function startGrpcJs() {
   };
 }
 
-async function startRaw() {
+/** node:http2 alone; with `answerPrepared`, the echo's answer is one frame encoded at start and nothing is decoded. */
+async function startRaw(answerPrepared: boolean) {
   const server = http2.createServer();
   const ctx = handlerContextStub();
   const prepared = frame(toBinary(GetUserResponseSchema, create(GetUserResponseSchema, { user: { ...ECHO_USER, id: "01900000-0000-7000-8000-000000000007" } })));
@@ -157,7 +160,7 @@ async function startRaw() {
         stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": status }));
         stream.end(body);
       };
-      if (kind === "echo") return answer(prepared, "0");
+      if (answerPrepared) return answer(prepared, "0");
       const body = Buffer.concat(chunks);
       const req = fromBinary(GetUserRequestSchema, body.subarray(5));
       Promise.resolve(getUser(req, ctx)).then(

@@ -1,7 +1,9 @@
 // Server comparison: unary echo and GetUser (PostgreSQL) served by our stack
-// (fast path, and connect-node alone), by @grpc/grpc-js and by raw node:http2,
-// each pinned to one core, driven by h2load on the other core at each
-// in-flight level: requests/s, p50, p99, server CPU per request, peak RSS.
+// (fast path, and connect-node alone), by @grpc/grpc-js and by raw node:http2
+// (for echo, also raw node:http2 that decodes and encodes with protobuf-es:
+// the issue's "lean unary path"), each pinned to one core, driven by h2load
+// on the other core at each in-flight level: requests/s, p50, p99, server CPU
+// per request, peak RSS.
 // Then ghz at 100 in flight as a second load generator.
 import { spawnRole, type Child } from "../lib/children.js";
 import type { BenchContext, Suite } from "../lib/context.js";
@@ -12,7 +14,7 @@ import { hasCommand, memoryOf, processCpuMicros } from "../lib/machine.js";
 import type { Row } from "../lib/results.js";
 import { fmt, mib } from "../lib/stats.js";
 
-export const SERVER_IMPLS = ["mesh-fast", "mesh-connect", "grpc-js", "raw-http2"] as const;
+export const SERVER_IMPLS = ["mesh-fast", "mesh-connect", "grpc-js", "raw-http2", "lean-http2"] as const;
 export const HANDLERS = ["echo", "getuser"] as const;
 /** The deadline h2load's calls carry (gRPC's format: 10 seconds). */
 export const CLIENT_DEADLINE = "10S";
@@ -21,6 +23,8 @@ export const unarySuite: Suite = async (ctx) => {
   const rows: Row[] = [];
   for (const handler of HANDLERS) {
     for (const impl of SERVER_IMPLS) {
+      // For GetUser, raw-http2 decodes and encodes already: it is the lean path there.
+      if (impl === "lean-http2" && handler !== "echo") continue;
       const server = await startServer(ctx, impl, handler);
       try {
         const url = `http://127.0.0.1:${server.port}/mesh.user.v1.UserService/GetUser`;
