@@ -3,6 +3,7 @@
 import { Code, ConnectError, createContextKey, type Interceptor, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
 import { databaseErrorToConnectError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { rpcLineWriter, type RpcLineWriter } from "./rpc-line.js";
 
 /** The remote address of the caller, set by the server from the socket. */
 export const peerKey = createContextKey<string>("", { description: "remote address of the caller" });
@@ -44,14 +45,10 @@ function codeName(code: Code | undefined): string {
   return code === undefined ? "OK" : Code[code];
 }
 
-/** The line logged for every RPC. */
-interface RpcLine {
-  rpc: string;
-  code: string;
-  duration_ms: number;
-  peer: string;
-  request_id: string | undefined;
-  error?: string;
+/** Where a call's line goes: the logger, and the writer of its RPC line (services/platform/rpc-line.ts). */
+interface RpcLog {
+  readonly logger: Logger;
+  readonly write: RpcLineWriter;
 }
 
 /** What the line of every call of one method shares. */
@@ -68,6 +65,7 @@ interface MethodLine {
  * built but not written). What a call needs is passed to module functions.
  */
 export function createServerInterceptor(logger: Logger): Interceptor {
+  const log: RpcLog = { logger, write: rpcLineWriter(logger) };
   // The rpc field and whether it is logged at debug only, made once per method.
   const methods = new Map<object, MethodLine>();
   const describe = (req: UnaryRequest | StreamRequest): MethodLine => {
@@ -84,43 +82,42 @@ export function createServerInterceptor(logger: Logger): Interceptor {
     try {
       const res = await next(req);
       if (!res.stream) {
-        logRpc(logger, line, req, started, undefined);
+        logRpc(log, line, req, started, undefined);
         return res;
       }
-      return { ...res, message: logWhenStreamEnds(res.message, logger, line, req, started) };
+      return { ...res, message: logWhenStreamEnds(res.message, log, line, req, started) };
     } catch (err) {
-      throw failed(err, logger, line, req, started);
+      throw failed(err, log, line, req, started);
     }
   };
 }
 
 /** Yields the response messages, then logs the call. */
-async function* logWhenStreamEnds<T>(source: AsyncIterable<T>, logger: Logger, line: MethodLine, req: StreamRequest | UnaryRequest, started: number) {
+async function* logWhenStreamEnds<T>(source: AsyncIterable<T>, log: RpcLog, line: MethodLine, req: StreamRequest | UnaryRequest, started: number) {
   try {
     yield* source;
-    logRpc(logger, line, req, started, undefined);
+    logRpc(log, line, req, started, undefined);
   } catch (err) {
-    throw failed(err, logger, line, req, started);
+    throw failed(err, log, line, req, started);
   }
 }
 
 /** The error the client gets, logged with the call's line. */
-function failed(err: unknown, logger: Logger, line: MethodLine, req: UnaryRequest | StreamRequest, started: number): ConnectError {
-  const e = toClientError(err, req.signal, logger, line.rpc);
-  logRpc(logger, line, req, started, e);
+function failed(err: unknown, log: RpcLog, line: MethodLine, req: UnaryRequest | StreamRequest, started: number): ConnectError {
+  const e = toClientError(err, req.signal, log.logger, line.rpc);
+  logRpc(log, line, req, started, e);
   return e;
 }
 
-function logRpc(logger: Logger, line: MethodLine, req: UnaryRequest | StreamRequest, started: number, err: ConnectError | undefined): void {
-  if (line.quiet && !logger.isLevelEnabled("debug")) return;
-  const fields: RpcLine = {
+function logRpc(log: RpcLog, line: MethodLine, req: UnaryRequest | StreamRequest, started: number, err: ConnectError | undefined): void {
+  const level = line.quiet ? "debug" : "info";
+  if (!log.logger.isLevelEnabled(level)) return;
+  log.write(level, {
     rpc: line.rpc,
     code: codeName(err?.code),
-    duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     peer: req.contextValues.get(peerKey),
-    request_id: req.header.get("x-request-id") ?? undefined,
-  };
-  if (err !== undefined) fields.error = err.rawMessage;
-  if (line.quiet) logger.debug(fields, "rpc");
-  else logger.info(fields, "rpc");
+    requestId: req.header.get("x-request-id") ?? undefined,
+    error: err?.rawMessage,
+  });
 }

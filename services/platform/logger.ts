@@ -61,7 +61,7 @@ function isoTime(): string {
  * so this finds no span and adds nothing; pino merges into the returned
  * object, hence a new one per line.
  */
-function traceFields(): Record<string, string> {
+export function traceFields(): { trace_id?: string; span_id?: string } {
   const span = trace.getSpan(context.active());
   if (span === undefined) return {};
   const spanContext = span.spanContext();
