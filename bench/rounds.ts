@@ -24,11 +24,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { spawnRole } from "./lib/children.js";
-import { getUserRequestFrame } from "./lib/fixtures.js";
-import { h2load, run } from "./lib/h2load.js";
-import { canPin, processCpuMicros } from "./lib/machine.js";
+import { run } from "./lib/h2load.js";
+import { canPin } from "./lib/machine.js";
+import { median, serverRounds } from "./lib/rounds.js";
 import { fmt } from "./lib/stats.js";
-import { CLIENT_DEADLINE } from "./suites/unary.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -57,52 +56,30 @@ type Point = { rps: number; p50: number; p99: number; cpuUs: number };
 const seen = new Map<string, Point[]>();
 try {
   if (args.clients !== undefined) await clientRounds(args.clients.split(","));
-  else await serverRounds();
+  else {
+    const series = await serverRounds({
+      impls,
+      levels,
+      rounds: Number(args.rounds),
+      durationS,
+      warmS: 2,
+      flagSets,
+      serverCore,
+      loadCore,
+      compiledDir,
+      log: (line) => console.log(`${line}  load ${loadavg()[0]!.toFixed(2)}`),
+    });
+    for (const s of series) seen.set(`${s.name} ${s.inFlight}`, s.points);
+  }
 } finally {
   rmSync(compiledDir, { recursive: true, force: true });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 console.log("\nmedians");
 for (const [key, points] of seen) {
   console.log(
     `${key.padEnd(20)} ${fmt(median(points.map((p) => p.rps)))} req/s  p50 ${fmt(median(points.map((p) => p.p50)))} ms  p99 ${fmt(median(points.map((p) => p.p99)))} ms  ${fmt(median(points.map((p) => p.cpuUs)))} us/req`,
   );
-}
-
-async function serverRounds(): Promise<void> {
-  for (let round = 1; round <= Number(args.rounds); round++) {
-    for (const impl of impls) {
-      for (const flags of flagSets) {
-        const name = flags === "" ? impl : `${impl} [${flags}]`;
-        const nodeFlags = flags === "" ? [] : flags.split(/\s+/);
-        const child = spawnRole({ ...serverRole(impl), core: serverCore, compiledDir, nodeFlags });
-        const { port } = await child.next<{ type: "ready"; port: number }>("ready");
-        const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
-        await h2load({ url, body: getUserRequestFrame(), inFlight: 100, durationS: 2, core: loadCore, grpcTimeout: CLIENT_DEADLINE });
-        const line: string[] = [];
-        for (const inFlight of levels) {
-          const cpu = processCpuMicros(child.pid);
-          const r = await h2load({ url, body: getUserRequestFrame(), inFlight, durationS, core: loadCore, grpcTimeout: CLIENT_DEADLINE });
-          const point = { rps: r.rps, p50: r.p50, p99: r.p99, cpuUs: (processCpuMicros(child.pid) - cpu) / Math.max(1, r.requests) };
-          const key = `${name} ${inFlight}`;
-          seen.set(key, [...(seen.get(key) ?? []), point]);
-          line.push(`${inFlight} in flight ${fmt(point.rps)} req/s p50 ${fmt(point.p50)} p99 ${fmt(point.p99)} ms ${fmt(point.cpuUs)} us/req`);
-        }
-        console.log(`round ${round} ${name.padEnd(12)} ${line.join("   ")}  load ${loadavg()[0]!.toFixed(2)}`);
-        await child.stop();
-      }
-    }
-  }
-}
-
-/** A server of the unary suite (`mesh-fast`), or of the layers suite (`layer:fast+log`). */
-function serverRole(impl: string): { role: string; args: string[] } {
-  if (impl.startsWith("layer:")) return { role: "roles/layer-server.ts", args: ["--layer", impl.slice("layer:".length)] };
-  return { role: "roles/unary-server.ts", args: ["--impl", impl, "--handler", "echo"] };
 }
 
 /** The client suite's clients in turns against one raw echo server: CPU per call (process CPU / calls), and latency. */

@@ -5,7 +5,7 @@
 //
 //   sh scripts/node.sh bench/run.ts                      the full run (about an hour with a 10 min soak)
 //   sh scripts/node.sh bench/run.ts --smoke              every case for a second or so (CI)
-//   options: --only unary,layers,client,pool,fan-out,database,memory   --soak-seconds 600
+//   options: --only unary,unary-rounds,layers,client,pool,fan-out,database,memory   --soak-seconds 600
 //            --duration-seconds 10   --warm-seconds 3   --in-flight 1,10,100,1000
 //            --quiet-wait-seconds 180   --out docs/benchmarks   --database-url postgres://...
 //            --tsx (run the measured processes through tsx instead of compiling them first)
@@ -29,10 +29,12 @@ import { databaseSuite } from "./suites/database.js";
 import { fanOutSuite } from "./suites/fan-out.js";
 import { layersSuite } from "./suites/layers.js";
 import { memorySuite } from "./suites/memory.js";
+import { unaryRoundsSuite } from "./suites/unary-rounds.js";
 import { unarySuite } from "./suites/unary.js";
 
 const SUITES: Record<string, Suite> = {
   unary: unarySuite,
+  "unary-rounds": unaryRoundsSuite,
   layers: layersSuite,
   client: clientSuite,
   pool: poolSuite,

@@ -7,6 +7,7 @@ import { fmt } from "./stats.js";
 
 const SUITE_TITLES: Record<string, string> = {
   unary: "Unary servers (server on one core, load on the other)",
+  "unary-rounds": "Echo servers in alternating rounds (medians of the rounds, and the range of requests/s)",
   layers: "Where a call's server CPU goes: the echo server built up one layer at a time (100 in flight)",
   client: "Client CPU per outbound call (client on one core, raw node:http2 echo server on the other, 32 in flight)",
   pool: "Pool: our channel against our server, 100 in flight",
