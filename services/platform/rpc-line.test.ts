@@ -119,3 +119,34 @@ test("the RPC line is pino's for a logger with pino's defaults (numeric level, p
   assert.match(ours, /^\{"level":30,"pid":\d+,"hostname":/);
   assert.equal(ours, theirs);
 });
+
+/** How many lines pino itself serializes for `logger` while `run` runs. */
+function linesPinoSerializes(logger: Logger, run: () => void): number {
+  const l = logger as unknown as Record<symbol, (...args: unknown[]) => string>;
+  const asJson = l[pino.symbols.asJsonSym] as (...args: unknown[]) => string;
+  const own = Object.hasOwn(l, pino.symbols.asJsonSym);
+  let count = 0;
+  l[pino.symbols.asJsonSym] = function (this: unknown, ...args: unknown[]) {
+    count++;
+    return asJson.apply(this, args);
+  };
+  try {
+    run();
+  } finally {
+    if (own) l[pino.symbols.asJsonSym] = asJson;
+    else delete l[pino.symbols.asJsonSym];
+  }
+  return count;
+}
+
+test("createLogger's loggers get our serializer; the others pino's", () => {
+  const { destination } = capture();
+  const ours = [
+    createLogger({ service: "user", destination }),
+    createLogger({ service: "user", destination, traceIds: false }),
+    createLogger({ service: "user", destination, traceIds: false }).child({ component: "grpc" }),
+  ];
+  for (const logger of ours) assert.equal(linesPinoSerializes(logger, () => rpcLineWriter(logger)("info", plain)), 0);
+  const theirs = createLogger({ service: "user", destination, traceIds: false }).child({}, { msgPrefix: "[grpc] " });
+  assert.equal(linesPinoSerializes(theirs, () => rpcLineWriter(theirs)("info", plain)), 1);
+});
