@@ -70,7 +70,7 @@ function ownFormatApplies(logger: Logger): boolean {
     l[S.mixinMergeStrategySym] === undefined &&
     (mixin === undefined || mixin === traceFields) &&
     typeof l[S.timeSym] === "function" &&
-    typeof l[S.lsCacheSym] === "object" &&
+    ["info", "debug"].every((level) => typeof (l[S.lsCacheSym] as Record<number, unknown> | undefined)?.[logger.levels.values[level] as number] === "string") &&
     stream !== undefined &&
     stream[S.needsMetadataGsym as symbol] !== true
   );
