@@ -57,19 +57,22 @@ const seen = new Map<string, Point[]>();
 try {
   if (args.clients !== undefined) await clientRounds(args.clients.split(","));
   else {
+    // Each server once per set of flags, in this order within a round.
+    const servers = impls.flatMap((impl) =>
+      flagSets.map((flags) => (flags === "" ? { name: impl, impl } : { name: `${impl} [${flags}]`, impl, nodeFlags: flags.split(/\s+/) })),
+    );
     const series = await serverRounds({
-      impls,
+      servers,
       levels,
       rounds: Number(args.rounds),
       durationS,
       warmS: 2,
-      flagSets,
       serverCore,
       loadCore,
       compiledDir,
       log: (line) => console.log(`${line}  load ${loadavg()[0]!.toFixed(2)}`),
     });
-    for (const s of series) seen.set(`${s.name} ${s.inFlight}`, s.points);
+    for (const s of series) seen.set(`${s.server.name} ${s.inFlight}`, s.points);
   }
 } finally {
   rmSync(compiledDir, { recursive: true, force: true });

@@ -1,10 +1,10 @@
 // Echo servers measured in alternating rounds: each round starts every server
 // in turn (pinned as in the unary suite: server on one core, h2load on the
-// other, every call with a 10 s deadline), warms it, and measures it at each
-// in-flight level. On this machine one server's rate moves by 10-20% between
-// measurements minutes apart; taking turns spreads that drift over all of
-// them, and the median of the rounds is the reading. Used by the unary-rounds
-// suite and by bench/rounds.ts.
+// other, every call with a 10 s deadline unless a server says otherwise),
+// warms it, and measures it at each in-flight level. On this machine one
+// server's rate moves by 10-20% between measurements minutes apart; taking
+// turns spreads that drift over all of them, and the median of the rounds is
+// the reading. Used by the unary-rounds and layers suites and by bench/rounds.ts.
 import { spawnRole } from "./children.js";
 import { getUserRequestFrame } from "./fixtures.js";
 import { h2load } from "./h2load.js";
@@ -23,28 +23,35 @@ export interface RoundPoint {
   readonly errors: number;
 }
 
-/** Every round's point of one server (and set of Node flags) at one level. */
-export interface RoundSeries {
-  /** The server, with its Node flags in brackets when it ran with some. */
+/** A server to take turns with the others. */
+export interface RoundServer {
+  /** How the results name it. */
   readonly name: string;
+  /** A server of the unary suite (`mesh-fast`), or a stack of the layers suite (`layer:fast+log`). */
   readonly impl: string;
+  /** Node flags it runs with (none: Node's defaults). */
+  readonly nodeFlags?: readonly string[];
+  /** The deadline every call carries; null: none (the server's default deadline applies). Default CLIENT_DEADLINE. */
+  readonly grpcTimeout?: string | null;
+}
+
+/** Every round's point of one server at one level. */
+export interface RoundSeries {
+  readonly server: RoundServer;
   readonly inFlight: number;
   readonly points: RoundPoint[];
 }
 
 export interface ServerRoundsOptions {
-  /** Servers of the unary suite (`mesh-fast`), or stacks of the layers suite (`layer:fast+log`). */
-  readonly impls: readonly string[];
+  readonly servers: readonly RoundServer[];
   readonly levels: readonly number[];
   readonly rounds: number;
   readonly durationS: number;
   readonly warmS: number;
-  /** Sets of Node flags, each server run once per set ("" for Node's defaults). */
-  readonly flagSets?: readonly string[];
   readonly serverCore: string | undefined;
   readonly loadCore: string | undefined;
   readonly compiledDir: string | undefined;
-  /** Called before each server starts (the suite waits for a quiet machine there). */
+  /** Called before each server starts (the suites wait for a quiet machine there). */
   readonly beforeEach?: () => Promise<void>;
   readonly log: (line: string) => void;
 }
@@ -52,30 +59,28 @@ export interface ServerRoundsOptions {
 export async function serverRounds(o: ServerRoundsOptions): Promise<RoundSeries[]> {
   const series = new Map<string, RoundSeries>();
   for (let round = 1; round <= o.rounds; round++) {
-    for (const impl of o.impls) {
-      for (const flags of o.flagSets ?? [""]) {
-        const name = flags === "" ? impl : `${impl} [${flags}]`;
-        await o.beforeEach?.();
-        const child = spawnRole({ ...serverRole(impl), core: o.serverCore, compiledDir: o.compiledDir, nodeFlags: flags === "" ? [] : flags.split(/\s+/) });
-        try {
-          const { port } = await child.next<{ type: "ready"; port: number }>("ready");
-          const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
-          await h2load({ url, body: getUserRequestFrame(), inFlight: 100, durationS: o.warmS, core: o.loadCore, grpcTimeout: CLIENT_DEADLINE });
-          const line: string[] = [];
-          for (const inFlight of o.levels) {
-            const cpu = processCpuMicros(child.pid);
-            const r = await h2load({ url, body: getUserRequestFrame(), inFlight, durationS: o.durationS, core: o.loadCore, grpcTimeout: CLIENT_DEADLINE });
-            const point = { rps: r.rps, p50: r.p50, p99: r.p99, cpuUs: (processCpuMicros(child.pid) - cpu) / Math.max(1, r.requests), errors: r.failed };
-            const key = `${name} ${inFlight}`;
-            let s = series.get(key);
-            if (s === undefined) series.set(key, (s = { name, impl, inFlight, points: [] }));
-            s.points.push(point);
-            line.push(`${inFlight} in flight ${fmtPoint(point)}`);
-          }
-          o.log(`round ${round} ${name.padEnd(12)} ${line.join("   ")}`);
-        } finally {
-          await child.stop();
+    for (const server of o.servers) {
+      await o.beforeEach?.();
+      const child = spawnRole({ ...serverRole(server.impl), core: o.serverCore, compiledDir: o.compiledDir, nodeFlags: [...(server.nodeFlags ?? [])] });
+      try {
+        const { port } = await child.next<{ type: "ready"; port: number }>("ready");
+        const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
+        const grpcTimeout = server.grpcTimeout === null ? undefined : (server.grpcTimeout ?? CLIENT_DEADLINE);
+        await h2load({ url, body: getUserRequestFrame(), inFlight: 100, durationS: o.warmS, core: o.loadCore, grpcTimeout });
+        const line: string[] = [];
+        for (const inFlight of o.levels) {
+          const cpu = processCpuMicros(child.pid);
+          const r = await h2load({ url, body: getUserRequestFrame(), inFlight, durationS: o.durationS, core: o.loadCore, grpcTimeout });
+          const point = { rps: r.rps, p50: r.p50, p99: r.p99, cpuUs: (processCpuMicros(child.pid) - cpu) / Math.max(1, r.requests), errors: r.failed };
+          const key = `${server.name} ${inFlight}`;
+          let s = series.get(key);
+          if (s === undefined) series.set(key, (s = { server, inFlight, points: [] }));
+          s.points.push(point);
+          line.push(`${inFlight} in flight ${fmtPoint(point)}`);
         }
+        o.log(`round ${round} ${server.name.padEnd(12)} ${line.join("   ")}`);
+      } finally {
+        await child.stop();
       }
     }
   }

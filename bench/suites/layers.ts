@@ -1,48 +1,78 @@
 // Where a unary call's server CPU goes: the echo server built up one layer at
-// a time (roles/layer-server.ts), each pinned to one core with h2load at 100 in
-// flight on the other. The difference between two rows is what a layer costs.
-import { spawnRole } from "../lib/children.js";
+// a time (roles/layer-server.ts), from the lean path (node:http2 and
+// protobuf-es only) to createServer, each pinned to one core with h2load at
+// 100 in flight on the other. The stacks take turns in alternating rounds
+// (bench/lib/rounds.ts), and each row is the median of the rounds: a layer
+// costs 0.5-3 us, less than one server's reading moves between two passes
+// minutes apart. The difference between two rows' medians is what a layer costs.
 import type { Suite } from "../lib/context.js";
-import { getUserRequestFrame } from "../lib/fixtures.js";
-import { h2load } from "../lib/h2load.js";
-import { processCpuMicros } from "../lib/machine.js";
 import type { Row } from "../lib/results.js";
-import { fmt } from "../lib/stats.js";
-import { CLIENT_DEADLINE } from "./unary.js";
+import { fmtPoint, medianPoint, serverRounds, type RoundServer } from "../lib/rounds.js";
 
-const STEPS = [
-  { layer: "fast", grpcTimeout: CLIENT_DEADLINE, what: "fast adapter alone" },
-  { layer: "fast+log", grpcTimeout: CLIENT_DEADLINE, what: "+ logging interceptor (a JSON line per call)" },
-  { layer: "fast+log+metrics", grpcTimeout: CLIENT_DEADLINE, what: "+ metrics interceptor" },
-  { layer: "server", grpcTimeout: CLIENT_DEADLINE, what: "createServer (gates, context values, health, reflection, limits)" },
-  { layer: "server", grpcTimeout: undefined, what: "createServer, caller without a deadline (DEFAULT_DEADLINE_MS applies)" },
-  { layer: "connect", grpcTimeout: CLIENT_DEADLINE, what: "createServer on connect-node alone" },
-] as const;
+/**
+ * The stacks, each with what it adds. A row's `addedUs` is its CPU per call over the last row before it that
+ * is `base`; the lean path and connect-node have none.
+ */
+const STEPS: ReadonlyArray<RoundServer & { readonly what: string; readonly base: boolean; readonly added: boolean }> = [
+  { name: "lean", impl: "lean-http2", what: "lean path: node:http2 and protobuf-es only (the unary suite's lean-http2)", base: true, added: false },
+  { name: "fast", impl: "layer:fast", what: "fast adapter alone", base: true, added: true },
+  { name: "fast+log", impl: "layer:fast+log", what: "+ logging interceptor (a JSON line per call)", base: true, added: true },
+  { name: "fast+log+metrics", impl: "layer:fast+log+metrics", what: "+ metrics interceptor", base: true, added: true },
+  { name: "server", impl: "layer:server", what: "createServer (gates, context values, health, reflection, limits)", base: true, added: true },
+  {
+    name: "server no deadline",
+    impl: "layer:server",
+    grpcTimeout: null,
+    what: "createServer, caller without a deadline (DEFAULT_DEADLINE_MS applies)",
+    base: false,
+    added: true,
+  },
+  { name: "connect", impl: "layer:connect", what: "createServer on connect-node alone", base: false, added: false },
+];
+
+export const LAYER_ROUNDS = 3;
 
 export const layersSuite: Suite = async (ctx) => {
+  const quiet = await ctx.quiet();
+  const series = await serverRounds({
+    servers: STEPS,
+    levels: [100],
+    rounds: ctx.smoke ? 1 : LAYER_ROUNDS,
+    durationS: ctx.durationS,
+    warmS: ctx.warmS,
+    serverCore: ctx.serverCore,
+    loadCore: ctx.loadCore,
+    compiledDir: ctx.compiledDir,
+    beforeEach: async () => void (await ctx.quiet()),
+    log: ctx.log,
+  });
   const rows: Row[] = [];
   let previous: number | undefined;
   for (const step of STEPS) {
-    const child = spawnRole({ role: "roles/layer-server.ts", args: ["--layer", step.layer], core: ctx.serverCore, compiledDir: ctx.compiledDir });
-    try {
-      const { port } = await child.next<{ type: "ready"; port: number }>("ready");
-      const url = `http://127.0.0.1:${port}/mesh.user.v1.UserService/GetUser`;
-      await h2load({ url, body: getUserRequestFrame(), inFlight: 100, durationS: ctx.warmS, core: ctx.loadCore, grpcTimeout: step.grpcTimeout });
-      const quiet = await ctx.quiet();
-      const cpu = processCpuMicros(child.pid);
-      const r = await h2load({ url, body: getUserRequestFrame(), inFlight: 100, durationS: ctx.durationS, core: ctx.loadCore, grpcTimeout: step.grpcTimeout });
-      const perCall = (processCpuMicros(child.pid) - cpu) / Math.max(1, r.requests);
-      const delta = previous === undefined || step.layer === "connect" ? Number.NaN : perCall - previous;
-      if (step.layer !== "connect" && step.grpcTimeout !== undefined) previous = perCall;
-      rows.push({
-        case: `${step.layer}${step.grpcTimeout === undefined ? " no deadline" : ""}`,
-        figures: { stack: step.what, inFlight: 100, rps: r.rps, p50Ms: r.p50, p99Ms: r.p99, cpuUsPerRequest: perCall, addedUs: delta },
-        quiet,
-      });
-      ctx.log(`${step.what.padEnd(72)} ${fmt(r.rps).padStart(7)} req/s  ${fmt(perCall).padStart(5)} us CPU/req${Number.isNaN(delta) ? "" : ` (${delta >= 0 ? "+" : ""}${fmt(delta)})`}  load ${quiet.load1.toFixed(2)}`);
-    } finally {
-      await child.stop();
-    }
+    const s = series.find((x) => x.server === step);
+    if (s === undefined) continue;
+    const m = medianPoint(s.points);
+    const added = !step.added || previous === undefined ? Number.NaN : m.cpuUs - previous;
+    if (step.base) previous = m.cpuUs;
+    const rps = s.points.map((p) => p.rps);
+    rows.push({
+      case: step.name,
+      figures: {
+        stack: step.what,
+        inFlight: 100,
+        rounds: s.points.length,
+        rps: m.rps,
+        rpsMin: Math.min(...rps),
+        rpsMax: Math.max(...rps),
+        p50Ms: m.p50,
+        p99Ms: m.p99,
+        cpuUsPerRequest: m.cpuUs,
+        addedUs: added,
+        errors: m.errors,
+      },
+      quiet,
+    });
+    ctx.log(`medians of ${s.points.length}: ${step.what.padEnd(72)} ${fmtPoint(m)}${Number.isNaN(added) ? "" : `  (${added >= 0 ? "+" : ""}${added.toFixed(1)} us)`}`);
   }
   return rows;
 };

@@ -18,7 +18,7 @@ export const unaryRoundsSuite: Suite = async (ctx) => {
   // The machine's state when the rounds started; each server start waits for it to be quiet again.
   const quiet = await ctx.quiet();
   const series = await serverRounds({
-    impls: ROUNDS_IMPLS,
+    servers: ROUNDS_IMPLS.map((impl) => ({ name: impl, impl })),
     levels,
     rounds,
     durationS: ctx.durationS,
@@ -34,10 +34,10 @@ export const unaryRoundsSuite: Suite = async (ctx) => {
     const m = medianPoint(s.points);
     const rps = s.points.map((p) => p.rps);
     rows.push({
-      case: `echo ${s.impl} ${s.inFlight} rounds`,
+      case: `echo ${s.server.impl} ${s.inFlight} rounds`,
       figures: {
         handler: "echo",
-        impl: s.impl,
+        impl: s.server.impl,
         inFlight: s.inFlight,
         rounds: s.points.length,
         rps: m.rps,
@@ -50,7 +50,7 @@ export const unaryRoundsSuite: Suite = async (ctx) => {
       },
       quiet,
     });
-    ctx.log(`medians of ${s.points.length}: ${s.impl.padEnd(12)} ${String(s.inFlight).padStart(4)} in flight  ${fmtPoint(m)}`);
+    ctx.log(`medians of ${s.points.length}: ${s.server.impl.padEnd(12)} ${String(s.inFlight).padStart(4)} in flight  ${fmtPoint(m)}`);
   }
   return rows;
 };
