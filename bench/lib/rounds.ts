@@ -6,6 +6,7 @@
 // turns spreads that drift over all of them, and the median of the rounds is
 // the reading. Used by the unary-rounds and layers suites and by bench/rounds.ts.
 import { spawnRole } from "./children.js";
+import type { BenchContext } from "./context.js";
 import { getUserRequestFrame } from "./fixtures.js";
 import { h2load } from "./h2load.js";
 import { processCpuMicros } from "./machine.js";
@@ -85,6 +86,44 @@ export async function serverRounds(o: ServerRoundsOptions): Promise<RoundSeries[
     }
   }
   return [...series.values()];
+}
+
+/**
+ * serverRounds as a suite runs it: its cores, build, durations and log, 3 rounds (1 in the smoke), each server
+ * start waiting for a quiet machine.
+ */
+export function suiteRounds(ctx: BenchContext, servers: readonly RoundServer[], levels: readonly number[]): Promise<RoundSeries[]> {
+  return serverRounds({
+    servers,
+    levels,
+    rounds: ctx.smoke ? 1 : SUITE_ROUNDS,
+    durationS: ctx.durationS,
+    warmS: ctx.warmS,
+    serverCore: ctx.serverCore,
+    loadCore: ctx.loadCore,
+    compiledDir: ctx.compiledDir,
+    beforeEach: async () => void (await ctx.quiet()),
+    log: ctx.log,
+  });
+}
+
+export const SUITE_ROUNDS = 3;
+
+/** A series' figures for a results row: the medians, and the range of requests/s. */
+export function roundFigures(s: RoundSeries): Record<string, number> {
+  const m = medianPoint(s.points);
+  const rps = s.points.map((p) => p.rps);
+  return {
+    inFlight: s.inFlight,
+    rounds: s.points.length,
+    rps: m.rps,
+    rpsMin: Math.min(...rps),
+    rpsMax: Math.max(...rps),
+    p50Ms: m.p50,
+    p99Ms: m.p99,
+    cpuUsPerRequest: m.cpuUs,
+    errors: m.errors,
+  };
 }
 
 /** A server of the unary suite (`mesh-fast`), or of the layers suite (`layer:fast+log`). */

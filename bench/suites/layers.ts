@@ -7,7 +7,7 @@
 // minutes apart. The difference between two rows' medians is what a layer costs.
 import type { Suite } from "../lib/context.js";
 import type { Row } from "../lib/results.js";
-import { fmtPoint, medianPoint, serverRounds, type RoundServer } from "../lib/rounds.js";
+import { fmtPoint, medianPoint, roundFigures, suiteRounds, type RoundServer } from "../lib/rounds.js";
 
 /**
  * The stacks, each with what it adds. A row's `addedUs` is its CPU per call over the last row before it that
@@ -30,22 +30,9 @@ const STEPS: ReadonlyArray<RoundServer & { readonly what: string; readonly base:
   { name: "connect", impl: "layer:connect", what: "createServer on connect-node alone", base: false, added: false },
 ];
 
-export const LAYER_ROUNDS = 3;
-
 export const layersSuite: Suite = async (ctx) => {
   const quiet = await ctx.quiet();
-  const series = await serverRounds({
-    servers: STEPS,
-    levels: [100],
-    rounds: ctx.smoke ? 1 : LAYER_ROUNDS,
-    durationS: ctx.durationS,
-    warmS: ctx.warmS,
-    serverCore: ctx.serverCore,
-    loadCore: ctx.loadCore,
-    compiledDir: ctx.compiledDir,
-    beforeEach: async () => void (await ctx.quiet()),
-    log: ctx.log,
-  });
+  const series = await suiteRounds(ctx, STEPS, [100]);
   const rows: Row[] = [];
   let previous: number | undefined;
   for (const step of STEPS) {
@@ -54,24 +41,8 @@ export const layersSuite: Suite = async (ctx) => {
     const m = medianPoint(s.points);
     const added = !step.added || previous === undefined ? Number.NaN : m.cpuUs - previous;
     if (step.base) previous = m.cpuUs;
-    const rps = s.points.map((p) => p.rps);
-    rows.push({
-      case: step.name,
-      figures: {
-        stack: step.what,
-        inFlight: 100,
-        rounds: s.points.length,
-        rps: m.rps,
-        rpsMin: Math.min(...rps),
-        rpsMax: Math.max(...rps),
-        p50Ms: m.p50,
-        p99Ms: m.p99,
-        cpuUsPerRequest: m.cpuUs,
-        addedUs: added,
-        errors: m.errors,
-      },
-      quiet,
-    });
+    const { inFlight, ...figures } = roundFigures(s);
+    rows.push({ case: step.name, figures: { stack: step.what, inFlight: inFlight as number, ...figures, addedUs: added }, quiet });
     ctx.log(`medians of ${s.points.length}: ${step.what.padEnd(72)} ${fmtPoint(m)}${Number.isNaN(added) ? "" : `  (${added >= 0 ? "+" : ""}${added.toFixed(1)} us)`}`);
   }
   return rows;
