@@ -25,6 +25,7 @@ import { getUserRequestFrame } from "./lib/fixtures.js";
 import { h2load, run } from "./lib/h2load.js";
 import { canPin } from "./lib/machine.js";
 import { gcFigures } from "./lib/gc-trace.js";
+import { serverRole } from "./lib/rounds.js";
 import { fmt } from "./lib/stats.js";
 import { CLIENT_DEADLINE } from "./suites/unary.js";
 
@@ -74,9 +75,9 @@ async function profile(): Promise<void> {
   }
 }
 
-/** The server role the options name, and its arguments. */
-function serverRole(): [string, string[]] {
-  return args.layer === undefined ? ["roles/unary-server.ts", ["--impl", args.impl, "--handler", "echo"]] : ["roles/layer-server.ts", ["--layer", args.layer]];
+/** The server role the options name (bench/lib/rounds.ts), and its arguments. */
+function profiledRole(): { role: string; args: string[] } {
+  return serverRole(args.layer === undefined ? args.impl : `layer:${args.layer}`);
 }
 
 /** h2load against a server role, as the unary suite runs it. */
@@ -86,8 +87,7 @@ function loadServer(port: number, durationS: number) {
 }
 
 async function profileServer(): Promise<{ file: string; calls: number }> {
-  const [role, roleArgs] = serverRole();
-  const child = spawnRole({ role, args: roleArgs, core: serverCore, compiledDir, ...profiling });
+  const child = spawnRole({ ...profiledRole(), core: serverCore, compiledDir, ...profiling });
   const { port } = await child.next<{ type: "ready"; port: number }>("ready");
   const r = await loadServer(port, Number(args["duration-seconds"]));
   // The profile is written when the process exits.
@@ -97,8 +97,7 @@ async function profileServer(): Promise<{ file: string; calls: number }> {
 }
 
 async function traceServerGc(): Promise<void> {
-  const [role, roleArgs] = serverRole();
-  const child = spawnRole({ role, args: roleArgs, core: serverCore, compiledDir, nodeFlags: ["--trace-gc-nvp"], captureStdout: true });
+  const child = spawnRole({ ...profiledRole(), core: serverCore, compiledDir, nodeFlags: ["--trace-gc-nvp"], captureStdout: true });
   let trace = "";
   child.process.stdout?.setEncoding("utf8").on("data", (chunk: string) => (trace += chunk));
   try {

@@ -107,7 +107,7 @@ export function suiteRounds(ctx: BenchContext, servers: readonly RoundServer[], 
   });
 }
 
-export const SUITE_ROUNDS = 3;
+const SUITE_ROUNDS = 3;
 
 /** A series' figures for a results row: the medians, and the range of requests/s. */
 export function roundFigures(s: RoundSeries): Record<string, number> {

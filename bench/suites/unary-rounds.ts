@@ -7,7 +7,7 @@
 import type { Suite } from "../lib/context.js";
 import { fmtPoint, medianPoint, roundFigures, suiteRounds } from "../lib/rounds.js";
 
-export const ROUNDS_IMPLS = ["mesh-fast", "grpc-js", "raw-http2", "lean-http2"] as const;
+const ROUNDS_IMPLS = ["mesh-fast", "grpc-js", "raw-http2", "lean-http2"] as const;
 
 export const unaryRoundsSuite: Suite = async (ctx) => {
   const levels = [1, 100].filter((level) => ctx.inFlight.includes(level));
