@@ -10,12 +10,14 @@
 // --survivors, only the bytes that outlived a young collection. --gc runs a
 // server with V8's --trace-gc-nvp instead, after a 2 s warm-up, and prints
 // what its garbage collector did per call (bench/lib/gc-trace.ts): pauses,
-// and the bytes that outlived a young collection.
+// the bytes that outlived a young collection, and how many of those were
+// still alive at the next; then it takes a heap snapshot under the same load
+// and counts the streams and calls reachable in it (bench/lib/heap-count.ts).
 //
 //   sh scripts/node.sh bench/profile.ts [--impl mesh-fast|mesh-connect|grpc-js|raw-http2 | --layer fast|fast+log|...
 //                                        | --client channel-lean|grpc-js|...] [--in-flight 100] [--duration-seconds 8] [--top 40]
 //                                        [--allocations [--survivors] | --gc]
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -25,6 +27,7 @@ import { getUserRequestFrame } from "./lib/fixtures.js";
 import { h2load, run } from "./lib/h2load.js";
 import { canPin } from "./lib/machine.js";
 import { gcFigures } from "./lib/gc-trace.js";
+import { countObjects } from "./lib/heap-count.js";
 import { serverRole } from "./lib/rounds.js";
 import { fmt } from "./lib/stats.js";
 import { CLIENT_DEADLINE } from "./suites/unary.js";
@@ -97,7 +100,8 @@ async function profileServer(): Promise<{ file: string; calls: number }> {
 }
 
 async function traceServerGc(): Promise<void> {
-  const child = spawnRole({ ...profiledRole(), core: serverCore, compiledDir, nodeFlags: ["--trace-gc-nvp"], captureStdout: true });
+  const nodeFlags = ["--trace-gc-nvp", "--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${profileDir}`];
+  const child = spawnRole({ ...profiledRole(), core: serverCore, compiledDir, nodeFlags, captureStdout: true });
   let trace = "";
   child.process.stdout?.setEncoding("utf8").on("data", (chunk: string) => (trace += chunk));
   try {
@@ -113,10 +117,39 @@ async function traceServerGc(): Promise<void> {
     console.log(`${args.layer ?? args.impl}: ${fmt(r.rps)} req/s with --trace-gc-nvp, ${fmt(r.requests)} calls`);
     console.log(`young collections: ${fmt(gc.scavengesPer10kCalls)} per 10,000 calls (young generation ${fmt(gc.youngCapacityBytes / 1048576)} MiB), ${fmt(gc.scavengePauseUsPerCall)} us of pause per call`);
     console.log(`per call: ${fmt(gc.survivedBytesPerCall)} bytes outlived a young collection, ${fmt(gc.promotedBytesPerCall)} promoted to the old generation`);
+    const perCollection = (gc.survivedBytesPerCall * 10_000) / gc.scavengesPer10kCalls;
+    console.log(
+      `per young collection: ${fmt(perCollection / 1048576)} MiB outlived it; of what had outlived one, ${fmt(gc.promotedOfSurvivors * 100)}% was still there at the next`,
+    );
     console.log(`full collections: ${gc.markCompacts}, ${fmt(gc.markCompactPauseUsPerCall)} us of pause per call`);
+    // After the measured window (writing a snapshot stops the server for a while): what is reachable under load.
+    const snapshotLoad = loadServer(port, 4);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    child.process.kill("SIGUSR2");
+    await snapshotLoad;
+    const file = await waitForFile(profileDir, ".heapsnapshot");
+    const counts = countObjects(file, ["ServerHttp2Stream", "ServerCall", "UnaryCall"]);
+    console.log(
+      `reachable in a heap snapshot under the same load (${args["in-flight"]} in flight): ${[...counts].map(([name, n]) => `${n} ${name}`).join(", ")}`,
+    );
   } finally {
     await child.stop();
   }
+}
+
+/** The first file in dir whose name ends so, once V8 has finished writing it (its size no longer grows). */
+async function waitForFile(dir: string, suffix: string): Promise<string> {
+  let last = -1;
+  for (let i = 0; i < 600; i++) {
+    const name = readdirSync(dir).find((f) => f.endsWith(suffix));
+    if (name !== undefined) {
+      const size = statSync(join(dir, name)).size;
+      if (size > 0 && size === last) return join(dir, name);
+      last = size;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`no ${suffix} file appeared in ${dir}`);
 }
 
 async function profileClient(client: string): Promise<{ file: string; calls: number }> {

@@ -13,6 +13,11 @@ export interface GcFigures {
   readonly scavengePauseUsPerCall: number;
   readonly survivedBytesPerCall: number;
   readonly promotedBytesPerCall: number;
+  /**
+   * Of the bytes that had survived one young collection, the share still alive at the next (and so
+   * promoted): near 0 when what survives is the calls in flight, which end within milliseconds.
+   */
+  readonly promotedOfSurvivors: number;
   /** Full collections (mark-compact) in the window, and their pause per call. */
   readonly markCompacts: number;
   readonly markCompactPauseUsPerCall: number;
@@ -36,6 +41,10 @@ export function gcFigures(output: string, calls: number): GcFigures {
   let scavengePauseMs = 0;
   let survived = 0;
   let promoted = 0;
+  // Promoted at a collection, against what had survived the one before (the first collection has no before).
+  let carried = 0;
+  let carriedFrom = 0;
+  let previousSurvived: number | undefined;
   let markCompacts = 0;
   let markCompactPauseMs = 0;
   let youngCapacityBytes = 0;
@@ -49,8 +58,15 @@ export function gcFigures(output: string, calls: number): GcFigures {
       scavengePauseMs += number("pause");
       survived += number("new_space_survived");
       promoted += number("promoted");
+      if (previousSurvived !== undefined) {
+        carried += number("promoted");
+        carriedFrom += previousSurvived;
+      }
+      previousSurvived = number("new_space_survived");
       youngCapacityBytes = number("new_space_capacity");
     } else if (kind === "mc") {
+      // A full collection empties the young generation too: the next scavenge has no survivors to carry.
+      previousSurvived = undefined;
       markCompacts++;
       markCompactPauseMs += number("pause");
     }
@@ -61,6 +77,7 @@ export function gcFigures(output: string, calls: number): GcFigures {
     scavengePauseUsPerCall: perCall(scavengePauseMs) * 1000,
     survivedBytesPerCall: perCall(survived),
     promotedBytesPerCall: perCall(promoted),
+    promotedOfSurvivors: carriedFrom > 0 ? carried / carriedFrom : Number.NaN,
     markCompacts,
     markCompactPauseUsPerCall: perCall(markCompactPauseMs) * 1000,
     youngCapacityBytes,
