@@ -30,6 +30,7 @@ import { ServingStatus } from "../../services/platform/health.js";
 import { createLogger, logDestination } from "../../services/platform/logger.js";
 import { createObservability } from "../../services/platform/observability.js";
 import { createServer } from "../../services/platform/server.js";
+import { tuneV8 } from "../../services/platform/v8-tuning.js";
 import type { UserDatabase } from "../../services/user/schema.js";
 import { createUserService } from "../../services/user/service.js";
 import { sampleAllocations } from "../lib/allocations.js";
@@ -44,6 +45,8 @@ const { values: args } = parseArgs({
 });
 const impl = args.impl as ServerImpl;
 const kind = args.handler as HandlerKind;
+// Our server with the V8 setting every service starts with (services/platform/run-service.ts); the others as shipped.
+if (impl === "mesh-fast" || impl === "mesh-connect") tuneV8();
 
 type GetUser = (req: GetUserRequest, ctx: HandlerContext) => Promise<unknown> | unknown;
 let closeDatabase = async () => {};

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { runUntilSignal, type Running } from "./run.js";
 import { loadConfig, type ServiceConfig, type ServiceName } from "./service-config.js";
 import { startTelemetry } from "./telemetry.js";
+import { tuneV8 } from "./v8-tuning.js";
 
 export type StartService<C> = (config: C, logger: Logger) => Promise<Running>;
 
@@ -21,6 +22,7 @@ export function runService<C extends ServiceConfig>(
 ): void {
   runUntilSignal(name, async () => {
     const config = loadConfig(env, read);
+    tuneV8({ pretenuring: config.v8Pretenuring });
     const logger = createLogger({ service: name, level: config.logLevel, traceIds: config.tracing });
     const telemetry = await startTelemetry({ service: name, enabled: config.tracing });
     if (config.tracing) logger.info("tracing on: spans go to the OTLP endpoint of OTEL_EXPORTER_OTLP_*");

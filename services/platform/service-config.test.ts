@@ -22,3 +22,11 @@ test("tracing is on only when an OTLP endpoint is set and the SDK is not disable
   assert.equal(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318", OTEL_TRACES_EXPORTER: "none" }), false);
   assert.equal(tracing({ OTEL_SERVICE_NAME: "user", OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }), false);
 });
+
+test("V8's allocation-site pretenuring stays off unless V8_PRETENURING asks for it", () => {
+  const pretenuring = (env: Record<string, string>) => loadConfig(env, (r) => readServiceConfig("beer", r)).v8Pretenuring;
+  assert.equal(pretenuring({}), false);
+  assert.equal(pretenuring({ V8_PRETENURING: "true" }), true);
+  assert.equal(pretenuring({ V8_PRETENURING: "false" }), false);
+  assert.throws(() => pretenuring({ V8_PRETENURING: "sometimes" }), (e: ConfigError) => e.variables.join() === "V8_PRETENURING");
+});

@@ -88,6 +88,11 @@ export interface ServiceConfig {
    * The SDK itself reads the other OTEL_* variables (protocol, headers, sampler, resource attributes).
    */
   readonly tracing: boolean;
+  /**
+   * Keep V8's allocation-site pretenuring (V8_PRETENURING=true). Off by default: under load it
+   * tenures objects of calls in flight, and then young collections keep whole calls (v8-tuning.ts).
+   */
+  readonly v8Pretenuring: boolean;
 }
 
 /**
@@ -125,6 +130,7 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
     logLevel: reader.oneOf("LOG_LEVEL", "info", ["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
     seed: reader.bool("SEED", false),
     migrateOnStart: reader.bool("MIGRATE_ON_START", true),
+    v8Pretenuring: reader.bool("V8_PRETENURING", false),
     upstreamTimeoutMs: reader.int("UPSTREAM_TIMEOUT_MS", 2_000, 1, 600_000),
     channel: readChannelConfig(reader),
     upstreamTls: tls.upstream,

@@ -1,0 +1,33 @@
+// V8 settings a service sets on itself as it starts, so that they hold
+// wherever it runs (the image, `npm start`, a test, the benchmark).
+//
+// Allocation-site pretenuring: V8 watches the objects made by each object and
+// array literal, and when most of them outlive a young collection it makes
+// that literal allocate in the old generation from then on. While a server
+// warms up with calls in flight (and its young generation is still small),
+// most of any call's objects outlive the young collections, so some of the
+// literals a call runs get tenured; from then on every call puts an object in
+// the old generation that points to its young objects (the stream, the request,
+// the headers). Old objects are freed only by full collections, so young
+// collections keep everything those point to until one runs: megabytes per
+// collection, all promoted. Which literals get tenured depends on the timing of
+// the warm-up: one start in five of the fast path under load did, and
+// `createServer`'s stack under h2load did in most starts. Without pretenuring,
+// no start did (docs/benchmarks/README.md, "What the young collections keep").
+//
+// `node --no-allocation-site-pretenuring` does the same from the command line;
+// NODE_OPTIONS does not take V8 flags, which is why the service sets it itself.
+import { setFlagsFromString } from "node:v8";
+
+/** The V8 flags tuneV8 sets. */
+export const V8_TUNING_FLAGS: readonly string[] = ["--no-allocation-site-pretenuring"];
+
+/**
+ * Sets V8_TUNING_FLAGS, unless `pretenuring` asks to keep V8's default
+ * (V8_PRETENURING=true). Call first thing in the process: the flag decides
+ * what V8 does at its next collections, not what it has already tenured.
+ */
+export function tuneV8(options: { readonly pretenuring?: boolean } = {}): void {
+  if (options.pretenuring === true) return;
+  for (const flag of V8_TUNING_FLAGS) setFlagsFromString(flag);
+}
