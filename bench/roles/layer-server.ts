@@ -18,12 +18,16 @@ import { createLogger, logDestination } from "../../services/platform/logger.js"
 import { createObservability } from "../../services/platform/observability.js";
 import { createServer } from "../../services/platform/server.js";
 import { serveStreamsFirst } from "../../services/platform/stream-routing.js";
+import { adoptStreamTable } from "../../services/platform/stream-table.js";
+import { tuneV8 } from "../../services/platform/v8-tuning.js";
 import { sampleAllocations } from "../lib/allocations.js";
 import { onMessage, reply } from "../lib/children.js";
 import { benchServerConfig, ECHO_USER } from "../lib/fixtures.js";
 
 export const LAYERS = ["fast", "fast+log", "fast+log+metrics", "server", "connect"] as const;
 
+// Every stack is ours: with the V8 setting every service starts with (services/platform/run-service.ts).
+tuneV8();
 const { values: args } = parseArgs({ options: { layer: { type: "string" } } });
 const layer = args.layer as (typeof LAYERS)[number];
 const impl = { getUser: (req: GetUserRequest) => ({ user: { ...ECHO_USER, id: req.id } }) };
@@ -51,8 +55,9 @@ if (layer === "server" || layer === "connect") {
   ];
   const handler = fastNodeAdapter({ routes: (router) => router.service(UserService, impl), interceptors });
   const h2 = http2.createServer(handler);
-  // As createServer serves it: calls taken from the stream event.
+  // As createServer serves it: calls taken from the stream event, streams in our table.
   serveStreamsFirst(h2, handler.serveStream);
+  h2.on("session", adoptStreamTable);
   await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", resolve));
   port = (h2.address() as { port: number }).port;
   stop = () => new Promise<void>((resolve) => h2.close(() => resolve()));

@@ -24,6 +24,7 @@ import type { Logger } from "./logger.js";
 import { registerReflection } from "./reflection.js";
 import type { ServerConfig } from "./service-config.js";
 import { serveStreamsFirst } from "./stream-routing.js";
+import { adoptStreamTable } from "./stream-table.js";
 import { createGrpcListener, type GrpcListener } from "./tls-server.js";
 
 export interface ServerOptions {
@@ -123,6 +124,8 @@ export function createServer(options: ServerOptions): Server {
       limitConnections(h2, limits);
       limitConnectionAge(h2, { maxAgeMs: config.maxConnectionAgeMs, graceMs: config.maxConnectionAgeGraceMs });
       h2.on("session", (session) => {
+        // Node's own table of a session's streams costs young collections dearly under load (see stream-table.ts).
+        adoptStreamTable(session);
         sessions.add(session);
         session.once("close", () => sessions.delete(session));
       });

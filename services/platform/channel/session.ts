@@ -3,6 +3,7 @@
 // reused) once it fails or the server sends GOAWAY. It is the session manager
 // connect-node's gRPC transport runs its calls on.
 import * as http2 from "node:http2";
+import { adoptStreamTable } from "../stream-table.js";
 
 /**
  * Request headers in Node's flat form, [name, value, name, value, ...], with
@@ -177,6 +178,8 @@ export class ChannelSession {
   #connect(): Promise<http2.ClientHttp2Session> {
     return new Promise((resolve, reject) => {
       const session = this.#tls === undefined ? http2.connect(this.authority) : http2.connect(this.authority, this.#tls());
+      // Node's own table of a session's streams costs young collections dearly under load (see stream-table.ts).
+      adoptStreamTable(session);
       const timer = setTimeout(() => {
         session.destroy();
         reject(new NotSentError(`no connection to ${this.authority} within ${this.#options.connectTimeoutMs} ms`));
