@@ -26,8 +26,9 @@ import { benchServerConfig, ECHO_USER } from "../lib/fixtures.js";
 
 export const LAYERS = ["fast", "fast+log", "fast+log+metrics", "server", "connect"] as const;
 
-// Every stack is ours: with the V8 setting every service starts with (services/platform/run-service.ts).
-tuneV8();
+// Every stack is ours: with the V8 setting every service starts with (services/platform/run-service.ts),
+// which V8_PRETENURING=true leaves at V8's default there as here.
+tuneV8({ pretenuring: process.env.V8_PRETENURING === "true" });
 const { values: args } = parseArgs({ options: { layer: { type: "string" } } });
 const layer = args.layer as (typeof LAYERS)[number];
 const impl = { getUser: (req: GetUserRequest) => ({ user: { ...ECHO_USER, id: req.id } }) };

@@ -11,9 +11,10 @@
 // the headers). Old objects are freed only by full collections, so young
 // collections keep everything those point to until one runs: megabytes per
 // collection, all promoted. Which literals get tenured depends on the timing of
-// the warm-up: one start in five of the fast path under load did, and
-// `createServer`'s stack under h2load did in most starts. Without pretenuring,
-// no start did (docs/benchmarks/README.md, "What the young collections keep").
+// the warm-up: a bare node:http2 echo was caught in one start of two
+// (bench/stream-map.ts), createServer's whole stack in each of four
+// (`V8_PRETENURING=true bench/profile.ts --gc`). Without pretenuring, in none
+// (docs/benchmarks/README.md, "What the young collections keep").
 //
 // `node --no-allocation-site-pretenuring` does the same from the command line;
 // NODE_OPTIONS does not take V8 flags, which is why the service sets it itself.
