@@ -68,7 +68,10 @@ async function compare(): Promise<void> {
       let out = "";
       child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
       try {
-        while (!/port \d+/.test(out)) await new Promise((resolve) => setTimeout(resolve, 50));
+        while (!/port \d+/.test(out)) {
+          if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the ${variant.name} server exited before listening`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         const url = `http://127.0.0.1:${/port (\d+)/.exec(out)?.[1]}/echo`;
         // The compilers and the young generation's size settle first.
         await h2load({ url, body, inFlight: 100, durationS: 2, core: loadCore, latencies: false });

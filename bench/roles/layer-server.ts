@@ -11,6 +11,7 @@ import * as http2 from "node:http2";
 import { parseArgs } from "node:util";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type GetUserRequest, UserService } from "../../gen/mesh/user/v1/user_pb.js";
+import { EnvReader } from "../../services/platform/config.js";
 import { fastNodeAdapter } from "../../services/platform/fast/adapter.js";
 import { ServingStatus } from "../../services/platform/health.js";
 import { createServerInterceptor } from "../../services/platform/interceptors.js";
@@ -28,7 +29,7 @@ export const LAYERS = ["fast", "fast+log", "fast+log+metrics", "server", "connec
 
 // Every stack is ours: with the V8 setting every service starts with (services/platform/run-service.ts),
 // which V8_PRETENURING=true leaves at V8's default there as here.
-tuneV8({ pretenuring: process.env.V8_PRETENURING === "true" });
+tuneV8({ pretenuring: new EnvReader(process.env).bool("V8_PRETENURING", false) });
 const { values: args } = parseArgs({ options: { layer: { type: "string" } } });
 const layer = args.layer as (typeof LAYERS)[number];
 const impl = { getUser: (req: GetUserRequest) => ({ user: { ...ECHO_USER, id: req.id } }) };

@@ -24,6 +24,7 @@ import {
   GetUserResponseSchema,
   UserService,
 } from "../../gen/mesh/user/v1/user_pb.js";
+import { EnvReader } from "../../services/platform/config.js";
 import { openDatabase } from "../../services/platform/database.js";
 import { fastNodeAdapter } from "../../services/platform/fast/adapter.js";
 import { ServingStatus } from "../../services/platform/health.js";
@@ -47,7 +48,7 @@ const impl = args.impl as ServerImpl;
 const kind = args.handler as HandlerKind;
 // Our server with the V8 setting every service starts with (services/platform/run-service.ts), which
 // V8_PRETENURING=true leaves at V8's default there as here; the others as shipped.
-if (impl === "mesh-fast" || impl === "mesh-connect") tuneV8({ pretenuring: process.env.V8_PRETENURING === "true" });
+if (impl === "mesh-fast" || impl === "mesh-connect") tuneV8({ pretenuring: new EnvReader(process.env).bool("V8_PRETENURING", false) });
 
 type GetUser = (req: GetUserRequest, ctx: HandlerContext) => Promise<unknown> | unknown;
 let closeDatabase = async () => {};
