@@ -17,6 +17,7 @@ import { defaultDeadlineExceeded } from "../default-deadline.js";
 import { checkConnectBody, CONNECT_JSON, CONNECT_PROTO } from "./connect-unary.js";
 import { webHeaders, type Exchange } from "./exchange.js";
 import { checkGrpcEnvelope } from "./grpc-unary.js";
+import { MessageEncoder } from "./message-encoder.js";
 import { readMethodTable, type FastMethod, type RunImplementation } from "./method-table.js";
 import { ServerCall, type ServeSettings } from "./server-call.js";
 import { callOf, UnaryCall } from "./unary-call.js";
@@ -60,6 +61,8 @@ export function fastNodeAdapter(options: FastAdapterOptions, stats?: FastPathSta
     acceptEncoding,
     jsonOptions: options.jsonOptions,
     readMaxBytes,
+    writeMaxBytes: options.writeMaxBytes ?? 0xffffffff,
+    encoder: new MessageEncoder({ writeUnknownFields: options.binaryOptions?.writeUnknownFields ?? true }),
     requestGate: options.requestGate,
     checkEnvelope: checkGrpcEnvelope(readMaxBytes),
     checkBody: checkConnectBody(readMaxBytes),

@@ -48,10 +48,11 @@ export function envelope(message: Uint8Array): Buffer {
   return frame;
 }
 
+/** The answer: `frame` is the message in its envelope. */
 export function sendGrpcMessage(
   x: Exchange,
   acceptEncoding: string | undefined,
-  body: Uint8Array,
+  frame: Uint8Array,
   header: Headers | undefined,
   trailer: Headers | undefined,
 ): void {
@@ -60,7 +61,7 @@ export function sendGrpcMessage(
   addHeaders(head, header);
   const trailers: http2.OutgoingHttpHeaders = { "grpc-status": "0" };
   addHeaders(trailers, trailer);
-  send(x, 200, head, envelope(body), trailers);
+  send(x, 200, head, frame, trailers);
 }
 
 /** Headers, no message, and the error's status, message, details and metadata in trailers. */

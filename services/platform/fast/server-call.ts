@@ -7,12 +7,13 @@
 // copied, then promoted to the old one (see "Where the time goes" in
 // docs/benchmarks/README.md).
 import type * as http2 from "node:http2";
-import type { JsonWriteOptions } from "@bufbuild/protobuf";
+import type { JsonWriteOptions, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type UnaryResponse } from "@connectrpc/connect";
 import { closeWhenAnswered } from "../early-answers.js";
 import { sendConnectError, sendConnectMessage, tooLarge } from "./connect-unary.js";
 import { readBody, unwatchClose, watchClose, type BodyReader, type CloseWatcher, type Exchange } from "./exchange.js";
-import { sendGrpcError, sendGrpcMessage, unwrapGrpcMessage } from "./grpc-unary.js";
+import { envelope, sendGrpcError, sendGrpcMessage, unwrapGrpcMessage } from "./grpc-unary.js";
+import type { MessageEncoder } from "./message-encoder.js";
 import type { FastMethod } from "./method-table.js";
 import type { UnaryCall } from "./unary-call.js";
 
@@ -21,6 +22,9 @@ export interface ServeSettings {
   readonly acceptEncoding: string | undefined;
   readonly jsonOptions: Partial<JsonWriteOptions> | undefined;
   readonly readMaxBytes: number;
+  readonly writeMaxBytes: number;
+  /** The answers' protobuf encoder (one per adapter: calls are encoded one at a time). */
+  readonly encoder: MessageEncoder;
   readonly requestGate: ((context: HandlerContext) => void | Promise<void>) | undefined;
   readonly checkEnvelope: (size: number, chunks: readonly Buffer[]) => Error | undefined;
   readonly checkBody: (size: number) => Error | undefined;
@@ -122,7 +126,7 @@ export class ServerCall implements BodyReader, CloseWatcher {
     const call = this.call;
     let body: Uint8Array;
     try {
-      body = this.route.serialization.getO(this.binary).serialize(res.message as never);
+      body = this.encode(res.message);
     } catch (err) {
       this.fail(err);
       return;
@@ -133,6 +137,34 @@ export class ServerCall implements BodyReader, CloseWatcher {
     if (this.protocol === "grpc") sendGrpcMessage(this.x, this.settings.acceptEncoding, body, header, trailer);
     else sendConnectMessage(this.x, this.binary, body, header, trailer);
     this.answered();
+  }
+
+  /**
+   * The answer's body: for gRPC, the message in its envelope. The encoder
+   * writes it with room for the envelope in front; what it leaves to
+   * toBinary, and JSON, go through Connect's serialization (its errors and
+   * limits), then into an envelope of their own.
+   */
+  private encode(message: unknown): Uint8Array {
+    const grpc = this.protocol === "grpc";
+    if (this.binary) {
+      const prefix = grpc ? 5 : 0;
+      const out = this.settings.encoder.tryEncode(this.route.method.output, message as Message, prefix);
+      if (out !== undefined) {
+        const size = out.length - prefix;
+        if (size > this.settings.writeMaxBytes) {
+          // Connect's words for it (limitSerialization).
+          throw new ConnectError(`message size ${size} is larger than configured writeMaxBytes ${this.settings.writeMaxBytes}`, Code.ResourceExhausted);
+        }
+        if (grpc) {
+          out[0] = 0;
+          out.writeUInt32BE(size, 1);
+        }
+        return out;
+      }
+    }
+    const body = this.route.serialization.getO(this.binary).serialize(message as never);
+    return grpc ? envelope(body) : body;
   }
 
   private fail(err: unknown): void {

@@ -7,7 +7,7 @@
 // never saw (no connection, GOAWAY, REFUSED_STREAM) has a NotSentError in its
 // causes, so the channel's retry rules treat both transports alike.
 import * as http2 from "node:http2";
-import { create, isMessage, toBinary, type DescMessage, type DescMethodUnary, type MessageShape } from "@bufbuild/protobuf";
+import { create, isMessage, type DescMessage, type DescMethodUnary, type Message } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -22,6 +22,7 @@ import { NotSentError, type ChannelSession, type FlatHeaders } from "../channel/
 import { CallValues } from "../context-values.js";
 import { methodPath, NEVER_ABORTED, run, type TimedRequest } from "../intercept-transport.js";
 import { GRPC_CONTENT_TYPE } from "./grpc-unary.js";
+import { MessageEncoder } from "./message-encoder.js";
 import { connectionLost, finish, tooLarge } from "./unary-response.js";
 
 export interface LaneTransportOptions {
@@ -54,7 +55,9 @@ export function createLaneTransport(options: LaneTransportOptions): Transport {
     readMaxBytes: options.readMaxBytes,
     interceptors: [...options.interceptors],
   });
-  const core: UnaryNext = (req) => callUnary(options, req);
+  // encode() runs to its end and copies out, so one encoder serves every call of the lane.
+  const encoder = new MessageEncoder();
+  const core: UnaryNext = (req) => callUnary(options, encoder, req);
   let chain = core;
   for (let i = options.interceptors.length - 1; i >= 0; i--) chain = (options.interceptors[i] as Interceptor)(chain as never) as never;
   const urls = new Map<object, string>();
@@ -87,7 +90,7 @@ export function createLaneTransport(options: LaneTransportOptions): Transport {
   };
 }
 
-function callUnary(options: LaneTransportOptions, req: UnaryRequest & TimedRequest): Promise<UnaryResponse> {
+function callUnary(options: LaneTransportOptions, encoder: MessageEncoder, req: UnaryRequest & TimedRequest): Promise<UnaryResponse> {
   const signal = req.signal;
   if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
   const method = req.method as DescMethodUnary;
@@ -102,7 +105,9 @@ function callUnary(options: LaneTransportOptions, req: UnaryRequest & TimedReque
     else if (key !== "grpc-timeout" || deadline === undefined) headers.push(key, value);
   });
   if (deadline !== undefined) headers.push("grpc-timeout", deadline);
-  const body = envelope(toBinary(method.input, req.message as MessageShape<DescMessage>));
+  const body = encoder.encode(method.input, req.message as Message, 5);
+  body[0] = 0;
+  body.writeUInt32BE(body.length - 5, 1);
   return new Promise<UnaryResponse>((resolve, reject) => {
     const call = new LeanCall(req, options.readMaxBytes, resolve, reject);
     if (timeoutMs !== undefined && timeoutMs > 0) {
@@ -237,13 +242,5 @@ function onClose(this: CallStream): void {
   } catch (err) {
     call.settle(ConnectError.from(err, Code.Internal));
   }
-}
-
-function envelope(message: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(5 + message.length);
-  frame[0] = 0;
-  frame.writeUInt32BE(message.length, 1);
-  frame.set(message, 5);
-  return frame;
 }
 
