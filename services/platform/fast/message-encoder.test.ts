@@ -138,14 +138,7 @@ class Filler {
         const count = this.pick(field.listKind === "message" ? [0, 1, 2] : [0, 1, 3, 50]);
         const items: unknown[] = [];
         for (let i = 0; i < count; i++) {
-          const item =
-            field.listKind === "scalar"
-              ? this.scalar(field.scalar)
-              : field.listKind === "enum"
-                ? this.enumValue(field.enum)
-                : depth > 0
-                  ? this.message(field.message, depth - 1)
-                  : undefined;
+          const item = this.element(field.listKind, field, depth);
           if (item !== undefined) items.push(item);
         }
         return items;
@@ -153,14 +146,7 @@ class Filler {
       case "map": {
         const record: Record<string, unknown> = {};
         for (let i = this.pick(field.mapKind === "message" ? [0, 1, 2] : [0, 1, 4]); i > 0; i--) {
-          const value =
-            field.mapKind === "scalar"
-              ? this.scalar(field.scalar)
-              : field.mapKind === "enum"
-                ? this.enumValue(field.enum)
-                : depth > 0
-                  ? this.message(field.message, depth - 1)
-                  : undefined;
+          const value = this.element(field.mapKind, field, depth);
           if (value !== undefined) record[this.mapKey(field.mapKey)] = value;
         }
         return record;
@@ -168,6 +154,13 @@ class Filler {
       default:
         return this.value(field, depth);
     }
+  }
+
+  /** An item of a list or a value of a map; no message below `depth` 0. */
+  element(kind: "scalar" | "enum" | "message", field: DescField & { fieldKind: "list" | "map" }, depth: number): unknown {
+    if (kind === "scalar") return this.scalar(field.scalar as ScalarType);
+    if (kind === "enum") return this.enumValue(field.enum as DescEnum);
+    return depth > 0 ? this.message(field.message as DescMessage, depth - 1) : undefined;
   }
 
   /** A singular field's value, in protobuf-es's local form. */
