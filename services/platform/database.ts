@@ -11,7 +11,13 @@ export interface Database<DB> {
   readonly db: Kysely<DB>;
   readonly kind: "postgres" | "pglite";
   readonly schema: string;
-  /** Resolves when the database answers a trivial query. */
+  /**
+   * Resolves when the database answers a trivial query. On PostgreSQL straight
+   * to the pool, not through Kysely: the readiness check runs it every second,
+   * and an idle service should run as little code as it can (what V8 compiles
+   * for it is most of an idle service's growth; docs/benchmarks/README.md,
+   * Memory). Not counted in the query metrics, which are the services' own.
+   */
   ping(): Promise<void>;
   /**
    * LISTENs on a channel (NOTIFY from any connection, e.g. `pg_notify` in a
@@ -77,7 +83,7 @@ async function openPostgres<DB>(config: DatabaseConfig, url: string, logger: Log
     kind: "postgres",
     schema: config.schema,
     async ping() {
-      await sql`select 1`.execute(db);
+      await pool.query("select 1");
     },
     async listen(channel, onNotify, onError) {
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: config.connectTimeoutMs });
@@ -123,6 +129,7 @@ async function openPglite<DB>(config: DatabaseConfig, logger: Logger, hooks: Dat
     kind: "pglite",
     schema: config.schema,
     async ping() {
+      // Through Kysely: its dialect serializes the one connection, so a ping never lands inside a transaction.
       await sql`select 1`.execute(db);
     },
     async listen(channel, onNotify) {
