@@ -6,7 +6,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { runUntilSignal, type Running } from "./run.js";
 import { loadConfig, type ServiceConfig, type ServiceName } from "./service-config.js";
 import { startTelemetry } from "./telemetry.js";
-import { tuneV8 } from "./v8-tuning.js";
+import { collectAfterStart, tuneV8 } from "./v8-tuning.js";
 
 export type StartService<C> = (config: C, logger: Logger) => Promise<Running>;
 
@@ -28,6 +28,7 @@ export function runService<C extends ServiceConfig>(
     if (config.tracing) logger.info("tracing on: spans go to the OTLP endpoint of OTEL_EXPORTER_OTLP_*");
     try {
       const running = await (await load())(config, logger);
+      collectAfterStart();
       return {
         async stop() {
           try {
