@@ -41,9 +41,10 @@ export function tuneV8(options: { readonly pretenuring?: boolean } = {}): void {
  * module start-up, migrations and seed data leave their garbage in the old
  * generation, and an idle service's young collections never lead to a full
  * one. V8's memory reducer, which gives memory back once a process has gone
- * quiet, only starts after a full collection: with this one, an idle service
- * holds 2.5-3.5 MiB less from its second minute on (docs/benchmarks/README.md,
- * Memory). The pause is that of one full collection of a heap of about
+ * quiet, only starts after a full collection: with this one, beer's bundle
+ * left idle held 2.5-3.4 MiB less from its second minute to its sixth, and
+ * 1.6 MiB less at its twelfth, once the compilers had warmed up
+ * (docs/benchmarks/README.md, Memory). The pause is that of one full collection of a heap of about
  * 20 MiB, as the service starts serving.
  *
  * `gc` is reachable only with --expose-gc, which Node refuses in NODE_OPTIONS;
