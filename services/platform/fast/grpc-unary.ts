@@ -42,9 +42,14 @@ export function unwrapGrpcMessage(body: Buffer): Uint8Array {
 /** Envelope: flags byte 0, big-endian length, the message. */
 export function envelope(message: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(5 + message.length);
-  frame[0] = 0;
-  frame.writeUInt32BE(message.length, 1);
   frame.set(message, 5);
+  return sealEnvelope(frame);
+}
+
+/** Writes the envelope's flags and length into the five bytes a frame left for them before its message. */
+export function sealEnvelope(frame: Buffer): Buffer {
+  frame[0] = 0;
+  frame.writeUInt32BE(frame.length - 5, 1);
   return frame;
 }
 

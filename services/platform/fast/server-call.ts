@@ -12,7 +12,7 @@ import { Code, ConnectError, type HandlerContext, type UnaryResponse } from "@co
 import { closeWhenAnswered } from "../early-answers.js";
 import { sendConnectError, sendConnectMessage, tooLarge } from "./connect-unary.js";
 import { readBody, unwatchClose, watchClose, type BodyReader, type CloseWatcher, type Exchange } from "./exchange.js";
-import { envelope, sendGrpcError, sendGrpcMessage, unwrapGrpcMessage } from "./grpc-unary.js";
+import { envelope, sealEnvelope, sendGrpcError, sendGrpcMessage, unwrapGrpcMessage } from "./grpc-unary.js";
 import type { MessageEncoder } from "./message-encoder.js";
 import type { FastMethod } from "./method-table.js";
 import type { UnaryCall } from "./unary-call.js";
@@ -156,11 +156,7 @@ export class ServerCall implements BodyReader, CloseWatcher {
           // Connect's words for it (limitSerialization).
           throw new ConnectError(`message size ${size} is larger than configured writeMaxBytes ${this.settings.writeMaxBytes}`, Code.ResourceExhausted);
         }
-        if (grpc) {
-          out[0] = 0;
-          out.writeUInt32BE(size, 1);
-        }
-        return out;
+        return grpc ? sealEnvelope(out) : out;
       }
     }
     const body = this.route.serialization.getO(this.binary).serialize(message as never);

@@ -21,7 +21,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { NotSentError, type ChannelSession, type FlatHeaders } from "../channel/session.js";
 import { CallValues } from "../context-values.js";
 import { methodPath, NEVER_ABORTED, run, type TimedRequest } from "../intercept-transport.js";
-import { GRPC_CONTENT_TYPE } from "./grpc-unary.js";
+import { GRPC_CONTENT_TYPE, sealEnvelope } from "./grpc-unary.js";
 import { MessageEncoder } from "./message-encoder.js";
 import { connectionLost, finish, tooLarge } from "./unary-response.js";
 
@@ -105,9 +105,7 @@ function callUnary(options: LaneTransportOptions, encoder: MessageEncoder, req: 
     else if (key !== "grpc-timeout" || deadline === undefined) headers.push(key, value);
   });
   if (deadline !== undefined) headers.push("grpc-timeout", deadline);
-  const body = encoder.encode(method.input, req.message as Message, 5);
-  body[0] = 0;
-  body.writeUInt32BE(body.length - 5, 1);
+  const body = sealEnvelope(encoder.encode(method.input, req.message as Message, 5));
   return new Promise<UnaryResponse>((resolve, reject) => {
     const call = new LeanCall(req, options.readMaxBytes, resolve, reject);
     if (timeoutMs !== undefined && timeoutMs > 0) {
