@@ -101,8 +101,14 @@ export class Scratch {
     this.pos = end;
   }
 
+  /** Length-delimited bytes. */
   bytes(value: Uint8Array): void {
     this.uint32(value.byteLength);
+    this.raw(value);
+  }
+
+  /** Bytes as they are (an unknown field's, after its tag). */
+  raw(value: Uint8Array): void {
     this.ensure(value.byteLength);
     this.buf.set(value, this.pos);
     this.pos += value.byteLength;

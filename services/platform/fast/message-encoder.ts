@@ -73,9 +73,7 @@ function compileMessage(desc: DescMessage): Writer {
     if (unknown !== undefined && s.writeUnknown) {
       for (const { no, wireType, data } of unknown) {
         s.uint32(tagOf(no, wireType));
-        s.ensure(data.byteLength);
-        s.buf.set(data, s.pos);
-        s.pos += data.byteLength;
+        s.raw(data);
       }
     }
   };

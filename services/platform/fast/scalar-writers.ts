@@ -9,10 +9,10 @@ import { UNSUPPORTED, type Scratch } from "./binary-scratch.js";
 
 export type ValueWriter = (s: Scratch, value: unknown) => void;
 
-export const WIRE_VARINT = 0;
-export const WIRE_BIT64 = 1;
+const WIRE_VARINT = 0;
+const WIRE_BIT64 = 1;
 export const WIRE_LEN = 2;
-export const WIRE_BIT32 = 5;
+const WIRE_BIT32 = 5;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
