@@ -22,7 +22,7 @@ export function runService<C extends ServiceConfig>(
 ): void {
   runUntilSignal(name, async () => {
     const config = loadConfig(env, read);
-    tuneV8({ pretenuring: config.v8Pretenuring });
+    tuneV8({ pretenuring: config.v8Pretenuring, bytecodeOldAge: config.v8BytecodeOldAge });
     const logger = createLogger({ service: name, level: config.logLevel, traceIds: config.tracing });
     const telemetry = await startTelemetry({ service: name, enabled: config.tracing });
     if (config.tracing) logger.info("tracing on: spans go to the OTLP endpoint of OTEL_EXPORTER_OTLP_*");

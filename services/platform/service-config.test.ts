@@ -30,3 +30,12 @@ test("V8's allocation-site pretenuring stays off unless V8_PRETENURING asks for 
   assert.equal(pretenuring({ V8_PRETENURING: "false" }), false);
   assert.throws(() => pretenuring({ V8_PRETENURING: "sometimes" }), (e: ConfigError) => e.variables.join() === "V8_PRETENURING");
 });
+
+test("V8_BYTECODE_OLD_AGE defaults to 1 and takes 1 to 100", () => {
+  const age = (env: Record<string, string>) => loadConfig(env, (r) => readServiceConfig("beer", r)).v8BytecodeOldAge;
+  assert.equal(age({}), 1);
+  assert.equal(age({ V8_BYTECODE_OLD_AGE: "6" }), 6);
+  for (const bad of ["0", "101", "soon"]) {
+    assert.throws(() => age({ V8_BYTECODE_OLD_AGE: bad }), (e: ConfigError) => e.variables.join() === "V8_BYTECODE_OLD_AGE");
+  }
+});

@@ -5,6 +5,7 @@ import { readChannelConfig, type ChannelConfig } from "./channel/config.js";
 import { type Env, EnvReader } from "./config.js";
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from "./limits.js";
 import { readTlsConfig, type ClientTlsConfig, type ServerTlsConfig } from "./tls-config.js";
+import { DEFAULT_BYTECODE_OLD_AGE } from "./v8-tuning.js";
 
 export const SERVICE_NAMES = ["user", "point", "department", "beer"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -93,6 +94,11 @@ export interface ServiceConfig {
    * tenures objects of calls in flight, and then young collections keep whole calls (v8-tuning.ts).
    */
   readonly v8Pretenuring: boolean;
+  /**
+   * Full collections a function may sit out before V8 drops its bytecode (V8_BYTECODE_OLD_AGE,
+   * default 1; V8's own default is 6): start-up code stops holding memory in an idle service (v8-tuning.ts).
+   */
+  readonly v8BytecodeOldAge: number;
 }
 
 /**
@@ -131,6 +137,7 @@ export function readServiceConfig(service: ServiceName, reader: EnvReader): Serv
     seed: reader.bool("SEED", false),
     migrateOnStart: reader.bool("MIGRATE_ON_START", true),
     v8Pretenuring: reader.bool("V8_PRETENURING", false),
+    v8BytecodeOldAge: reader.int("V8_BYTECODE_OLD_AGE", DEFAULT_BYTECODE_OLD_AGE, 1, 100),
     upstreamTimeoutMs: reader.int("UPSTREAM_TIMEOUT_MS", 2_000, 1, 600_000),
     channel: readChannelConfig(reader),
     upstreamTls: tls.upstream,

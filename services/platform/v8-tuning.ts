@@ -19,21 +19,46 @@
 // `node --no-allocation-site-pretenuring` does the same from the command line;
 // NODE_OPTIONS does not take V8 flags, which is why the service sets it itself.
 //
+// Bytecode flushing: V8 drops the bytecode of a function that has not run
+// since its last few full collections (it is compiled again from the source if
+// it ever runs again). By default a function must sit out 6 of them, and an
+// idle service has few: the code that ran only as it started (module set-up,
+// migrations, seed data, Node's own start-up) kept its bytecode for good, about
+// 2 MiB of beer's 13 MiB heap. The services flush it after one
+// (--bytecode-old-age=1): the first collection V8 runs on its own after start
+// drops it. A function that runs between two full collections keeps its
+// bytecode, so a busy server's calls never pay for it; a rare one (a metrics
+// scrape) is compiled again, tens of microseconds (docs/benchmarks/README.md,
+// Memory). Collections run through gc() do not flush, only V8's own.
+//
 // And one full collection once a service has started (collectAfterStart).
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
-/** The V8 flags tuneV8 sets. */
-export const V8_TUNING_FLAGS: readonly string[] = ["--no-allocation-site-pretenuring"];
+/** The services' bytecode age (V8_BYTECODE_OLD_AGE): full collections a function may sit out before its bytecode goes. */
+export const DEFAULT_BYTECODE_OLD_AGE = 1;
+
+export interface V8Tuning {
+  /** Keep V8's allocation-site pretenuring (V8_PRETENURING=true); off unless true. */
+  readonly pretenuring?: boolean;
+  /** --bytecode-old-age (V8_BYTECODE_OLD_AGE); DEFAULT_BYTECODE_OLD_AGE unless given, V8's own default is 6. */
+  readonly bytecodeOldAge?: number;
+}
+
+/** The V8 flags tuneV8 sets for these options. */
+export function v8TuningFlags(options: V8Tuning = {}): string[] {
+  const flags = [`--bytecode-old-age=${options.bytecodeOldAge ?? DEFAULT_BYTECODE_OLD_AGE}`];
+  if (options.pretenuring !== true) flags.push("--no-allocation-site-pretenuring");
+  return flags;
+}
 
 /**
- * Sets V8_TUNING_FLAGS, unless `pretenuring` asks to keep V8's default
- * (V8_PRETENURING=true). Call first thing in the process: the flag decides
- * what V8 does at its next collections, not what it has already tenured.
+ * Sets v8TuningFlags(options). Call first thing in the process: the flags
+ * decide what V8 does at its next collections, not what it has already tenured
+ * or kept.
  */
-export function tuneV8(options: { readonly pretenuring?: boolean } = {}): void {
-  if (options.pretenuring === true) return;
-  for (const flag of V8_TUNING_FLAGS) setFlagsFromString(flag);
+export function tuneV8(options: V8Tuning = {}): void {
+  for (const flag of v8TuningFlags(options)) setFlagsFromString(flag);
 }
 
 /**
