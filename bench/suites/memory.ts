@@ -28,8 +28,14 @@ import type { Row } from "../lib/results.js";
 import { fmt, mib } from "../lib/stats.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-/** The V8 flags the production image starts the services with (its ENV NODE_OPTIONS line). */
-const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(ROOT, "Dockerfile"), "utf8"))?.[1] ?? "";
+/** The Node options the production image starts the services with (its ENV NODE_OPTIONS line, quoted or not). */
+const IMAGE_NODE_OPTIONS = imageNodeOptions(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
+
+function imageNodeOptions(dockerfile: string): string {
+  const match = /^ENV NODE_OPTIONS=(?:"([^"]*)"|(\S*))\s*$/m.exec(dockerfile);
+  if (match === null) throw new Error("memory: the Dockerfile has no ENV NODE_OPTIONS= line");
+  return match[1] ?? match[2] ?? "";
+}
 const SERVICES = ["user", "point", "department", "beer"] as const;
 type Service = (typeof SERVICES)[number];
 
