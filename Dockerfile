@@ -35,18 +35,23 @@ FROM ${NODE_IMAGE}
 # npm, npx, yarn and corepack are not needed at run time: removing them saves ~20 MB and some CVEs.
 # tini is left unpinned on purpose: it comes from the Alpine release of the (digest-pinnable) base.
 # hadolint ignore=DL3018
-RUN apk add --no-cache tini \
+RUN apk add --no-cache tini ca-certificates \
  && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn* /usr/local/bin/yarn /usr/local/bin/yarnpkg \
  && addgroup -S -g 10001 mesh && adduser -S -D -H -u 10001 -G mesh -h /tmp mesh
 WORKDIR /app
 ENV NODE_ENV=production
-# V8's young generation at 2 MiB a half instead of growing to 16: about 10 MiB less resident per idle service,
-# with no measurable change in a server's CPU per call; and one V8 worker thread instead of four, for background
-# compilation and garbage collection: 1.4 MiB less once a service has warmed up, its rate within noise
-# (docs/benchmarks/README.md, Memory). The memory benchmark reads this line, so it measures what the image runs.
-# A NODE_OPTIONS set in the chart's env replaces it.
-ENV NODE_OPTIONS="--max-semi-space-size=2 --v8-pool-size=1"
+# Node options, each for an idle service's memory (docs/benchmarks/README.md, Memory):
+# - V8's young generation at 2 MiB a half instead of growing to 16: about 10 MiB less resident, with no
+#   measurable change in a server's CPU per call;
+# - TLS trusts OpenSSL's store, the CA file below (Alpine's ca-certificates: Mozilla's list, as Node's own;
+#   update-ca-certificates adds yours), read when a TLS connection first needs it. With Node's bundled list
+#   instead, loading node:tls (which node:http2 does) parses its 118 certificates at once: 1.5-2.3 MiB.
+#   NODE_EXTRA_CA_CERTS still adds to it.
+# The memory benchmark reads this line, so it measures what the image runs. A NODE_OPTIONS set in the chart's
+# env replaces it.
+ENV NODE_OPTIONS="--max-semi-space-size=2 --use-openssl-ca" \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=health-probe /out/grpc-health-probe /usr/local/bin/grpc-health-probe

@@ -32,7 +32,7 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const IMAGE_NODE_OPTIONS = imageNodeOptions(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
 
 function imageNodeOptions(dockerfile: string): string {
-  const match = /^ENV NODE_OPTIONS=(?:"([^"]*)"|(\S*))\s*$/m.exec(dockerfile);
+  const match = /^ENV NODE_OPTIONS=(?:"([^"]*)"|([^\s"]+))/m.exec(dockerfile);
   if (match === null) throw new Error("memory: the Dockerfile has no ENV NODE_OPTIONS= line");
   return match[1] ?? match[2] ?? "";
 }
