@@ -80,10 +80,10 @@ export function processCpuMicros(pid: number): number {
  * what the process alone costs; the rest is mostly the node binary's pages,
  * shared by every Node process on the machine), in bytes.
  */
-export function memoryOf(pid: number): { rss: number; peak: number; private: number } {
+export function memoryOf(pid: number): { rss: number; peak: number; private: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb("VmRSS"), peak: kb("VmHWM"), private: kb("RssAnon") };
+  return { rss: kb("VmRSS"), peak: kb("VmHWM"), private: kb("RssAnon"), file: kb("RssFile") };
 }
 
 /** Whether processes can be pinned to cores (taskset, and at least two cores). */

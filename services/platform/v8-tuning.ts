@@ -28,7 +28,7 @@
 // (--bytecode-old-age=1): the first collection V8 runs on its own after start
 // drops it. A function that runs between two full collections keeps its
 // bytecode, so a busy server's calls never pay for it; a rare one (a metrics
-// scrape) is compiled again, tens of microseconds (docs/benchmarks/README.md,
+// scrape) is compiled again when it next runs (docs/benchmarks/README.md,
 // Memory). Collections run through gc() do not flush, only V8's own.
 //
 // And one full collection once a service has started (collectAfterStart).
