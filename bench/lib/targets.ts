@@ -49,6 +49,8 @@ export function checkTargets(results: Results): Target[] {
   const cpuPerGetUser = num(getUserRow, "cpuUsPerRequest");
   // What one core can do at the CPU GetUser itself takes (the server is pinned to one core).
   const cpuBound = cpuPerGetUser === undefined ? undefined : 1e6 / cpuPerGetUser;
+  // Raw node:http2 serving GetUser from the same repository: the work a GetUser must do, with no RPC stack over it.
+  const rawBound = num(at("getuser", "raw-http2", 100), "rps");
   const pgBound = num(
     find(results.suites.database, (r) => r.case === "user-by-id pgbench"),
     "qps",
@@ -56,6 +58,7 @@ export function checkTargets(results: Results): Target[] {
   for (const [label, nodeBound] of [
     ["Node-bound = our echo rate", echoBound],
     ["Node-bound = 1 core / GetUser's own CPU per call", cpuBound],
+    ["Node-bound = raw node:http2 with the same repository", rawBound],
   ] as const) {
     const bound = nodeBound === undefined || pgBound === undefined ? undefined : Math.min(nodeBound, pgBound);
     targets.push({
