@@ -46,7 +46,7 @@ ENV NODE_ENV=production
 #   measurable change in a server's CPU per call;
 # - TLS trusts OpenSSL's store, the CA file below (Alpine's ca-certificates: Mozilla's list, as Node's own;
 #   update-ca-certificates adds yours), read when a TLS connection first needs it. With Node's bundled list
-#   instead, loading node:tls (which node:http2 does) parses its 118 certificates at once: 1.5-2.3 MiB.
+#   instead, loading node:tls (which node:http2 does) parses its 118 certificates at once: about 2 MiB.
 #   NODE_EXTRA_CA_CERTS still adds to it.
 # The memory benchmark reads this line, so it measures what the image runs. A NODE_OPTIONS set in the chart's
 # env replaces it.
