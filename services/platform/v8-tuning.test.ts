@@ -14,9 +14,11 @@ test("v8TuningFlags: bytecode age 1 and no pretenuring unless asked otherwise", 
   assert.deepEqual(v8TuningFlags({ pretenuring: true, bytecodeOldAge: 6 }), ["--bytecode-old-age=6"]);
 });
 
-/** Bytes in V8's trusted space, where bytecode lives. */
+/** Bytes in V8's trusted space, where bytecode lives (V8 12.x and later; Node 24 has V8 13). */
 function trustedBytes(): number {
-  return getHeapSpaceStatistics().find((s) => s.space_name === "trusted_space")!.space_used_size;
+  const space = getHeapSpaceStatistics().find((s) => s.space_name === "trusted_space");
+  if (space === undefined) throw new Error(`V8 ${process.versions.v8} has no trusted space to find bytecode in`);
+  return space.space_used_size;
 }
 
 /** Allocates short-lived objects until V8 has run `count` full (mark-compact) collections of its own. */
