@@ -62,18 +62,18 @@ export const memorySuite: Suite = async (ctx) => {
       await Promise.all(SERVICES.map((s) => waitServing(ports[s])));
       await sleep(ctx.smoke ? 1_000 : 10_000);
       const quiet = await ctx.quiet();
-      children.forEach((child, i) => {
+      const idle = children.map((child, i) => {
         const service = SERVICES[i] as Service;
         const mem = memoryOf(child.pid ?? -1);
         rows.push({ case: `${service} idle`, figures: { service, phase: "idle", rssMiB: mib(mem.rss), privateMiB: mib(mem.private) }, quiet });
         ctx.log(`${service.padEnd(10)} idle        RSS ${fmt(mib(mem.rss)).padStart(5)} MiB (private ${fmt(mib(mem.private))} MiB)`);
+        return mem;
       });
-      const idleFileBytes = memoryOf(children[SERVICES.indexOf("beer")]?.pid ?? -1).file;
       // The soak first: after the hot reads, V8 gives memory back for minutes, which would read as negative growth.
       rows.push(...(await soak(ctx, ports, children)));
       for (const [i, service] of SERVICES.entries()) {
         const child = children[i] as ChildProcess;
-        if (service === "beer") rows.push(await warmIdle(ctx, child, startedAt, idleFileBytes));
+        if (service === "beer") rows.push(await warmIdle(ctx, child, startedAt, idle[i]?.file ?? Number.NaN));
         const quiet = await ctx.quiet();
         const read = HOT_READS[service];
         const r = await h2load({ url: `http://127.0.0.1:${ports[service]}${read.path}`, body: read.body, inFlight: 100, durationS: ctx.durationS, core: ctx.loadCore });
